@@ -1,0 +1,49 @@
+export { PLUGIN_API_VERSION } from './api-version.js';
+export { definePlugin, isPluginDeclaration, PLUGIN_BRAND } from './define-plugin.js';
+export type { PluginDeclaration, PluginSpec } from './define-plugin.js';
+export {
+  BadArgumentError,
+  ConfigError,
+  errorMessage,
+  ErrorCodes,
+  HandyRepError,
+  hasErrorCode,
+  PluginLoadError,
+  TimeoutError,
+  UnknownServerError,
+} from './errors.js';
+export type { ConfigProblem, ErrorCode } from './errors.js';
+export type { JsonSchema, JsonValue, ObjectSchema } from './json-schema.js';
+export { fail, failed, success, succeeded } from './return-dictionary.js';
+export type { ResultCode, ReturnDictionary } from './return-dictionary.js';
+export type { CoreServerKeys, KnownRole, ServerDefinition } from './server-definition.js';
+export { shellJoin, shellQuote } from './shell-quote.js';
+export { CLUSTER_STATUSES, SERVER_STATUSES } from './status.js';
+export type { ClusterStatusName, ServerStatusName, StatusFields } from './status.js';
+
+export type { Clock } from './capabilities/clock.js';
+export type { LogFields, Logger } from './capabilities/logger.js';
+export type { PluginContext } from './capabilities/plugin-context.js';
+export type { PerServerKind, PluginDirectory } from './capabilities/plugin-directory.js';
+export type { CommandOptions, CommandResult, RemoteShell } from './capabilities/remote-shell.js';
+export type { Secrets } from './capabilities/secrets.js';
+export type { ServerView } from './capabilities/server-view.js';
+export type { SettingsView } from './capabilities/settings-view.js';
+export type { SqlClient, SqlRow, SqlSession, SqlTarget } from './capabilities/sql.js';
+
+export type { Alert, AlertPlugin, AlertSeverity, AlertType } from './kinds/alert.js';
+export type { ArchiveCleanupPlugin, ArchivePlugin } from './kinds/archive.js';
+export type { AccessLevel, AuthDecision, AuthenticationPlugin, Credentials } from './kinds/authentication.js';
+export type { PluginInstanceBase } from './kinds/base.js';
+export type { ClonePlugin, CloneRequest, CloneResult } from './kinds/clone.js';
+export type { ConnectionFailoverPlugin } from './kinds/connection-failover.js';
+export type { ControlPlugin, ControlResult } from './kinds/control.js';
+export type { FenceResult, FencingPlugin } from './kinds/fencing.js';
+export type { HrMasterDecision, HrMasterPlugin } from './kinds/hr-master.js';
+export { KIND_METHODS, missingKindMethods } from './kinds/kind-methods.js';
+export { PLUGIN_KINDS } from './kinds/plugin-kind.js';
+export type { PluginKind, PluginKindMap } from './kinds/plugin-kind.js';
+export type { PollPlugin, PollResult, PollState } from './kinds/poll.js';
+export type { PromotionPlugin } from './kinds/promotion.js';
+export type { ReplicaCandidate, ReplicaSelection, ReplicaSelectionPlugin, SelectionOptions } from './kinds/replica-selection.js';
+export type { ReplicaLag, ReplicaPosition, ReplicationStatusPlugin } from './kinds/replication-status.js';

@@ -1,0 +1,23 @@
+import type { ReturnDictionary } from '../return-dictionary.js';
+import type { PluginInstanceBase } from './base.js';
+
+/** What to clone where. */
+export interface CloneRequest {
+  /** The server that becomes a replica. */
+  target: string;
+  /** The server to copy from (the master unless stated otherwise). */
+  source: string;
+  /** The server the new replica streams from (the master). */
+  upstream: string;
+  /** Empty an existing data directory first. Refused when the target runs or is the master. */
+  reclone: boolean;
+}
+
+/** A clone's return dictionary. */
+export type CloneResult = ReturnDictionary<{ duration_ms: number; bytes_copied?: number }>;
+
+/** `clone_method`: makes a server a streaming replica of another. Does not start it. */
+export interface ClonePlugin extends PluginInstanceBase {
+  /** Copies the data directory and writes the standby settings. */
+  clone(request: CloneRequest): Promise<CloneResult>;
+}

@@ -1,0 +1,11 @@
+export { FakeClock } from './fake-clock.js';
+export { FakeShell } from './fake-shell.js';
+export type { RecordedCommand, ShellResponder } from './fake-shell.js';
+export { FakeSql } from './fake-sql.js';
+export type { RecordedQuery, SqlResponder } from './fake-sql.js';
+export { MemoryLogger } from './memory-logger.js';
+export type { CapturedLog } from './memory-logger.js';
+export { createTestContext, staticServerView, testServer } from './test-context.js';
+export type { TestContext, TestContextOptions, TestServer } from './test-context.js';
+export { verifyPlugin } from './verify-plugin.js';
+export type { VerifyPluginOptions, VerifyPluginReport } from './verify-plugin.js';
