@@ -7,6 +7,7 @@ export const ErrorCodes = {
   CONFIG_MALFORMED: 'HR_CONFIG_MALFORMED',
   CONFIG_INVALID: 'HR_CONFIG_INVALID',
   PLUGIN_NOT_FOUND: 'HR_PLUGIN_NOT_FOUND',
+  PLUGIN_IMPORT_FAILED: 'HR_PLUGIN_IMPORT_FAILED',
   PLUGIN_NO_EXPORT: 'HR_PLUGIN_NO_EXPORT',
   PLUGIN_WRONG_KIND: 'HR_PLUGIN_WRONG_KIND',
   PLUGIN_API_VERSION: 'HR_PLUGIN_API_VERSION',
@@ -49,6 +50,8 @@ export interface ConfigProblem {
   key: string;
   /** What was expected, in words. */
   message: string;
+  /** The coded error behind the problem, when there is one (e.g. a plugin that failed to load). */
+  code?: ErrorCode;
 }
 
 /** A configuration file that cannot be used; `problems` lists every issue found at once. */

@@ -1,0 +1,144 @@
+import type { JsonSchema, ObjectSchema } from '@handyrep/plugin-sdk';
+
+/** Server names double as INI section names, file names and shell words: keep them plain. */
+export const SERVER_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$';
+
+/** Keys whose value names a plugin; the loader reads these to know what to load. */
+export const CLUSTER_PLUGIN_KEYS = {
+  'handyrep.master_check_method': 'hr_master',
+  'handyrep.push_alert_method': 'alert',
+  'handyrep.authentication_method': 'authentication',
+  'failover.poll_method': 'poll',
+  'failover.replication_status_method': 'replication_status',
+  'failover.selection_method': 'replica_selection',
+  'failover.connection_failover_method': 'connection_failover',
+  'failover.fencing_method': 'fencing',
+  'archive.archive_script_method': 'archive',
+  'archive.archive_delete_method': 'archive_cleanup',
+} as const;
+
+/** Per-server keys whose value names a plugin. */
+export const SERVER_PLUGIN_KEYS = {
+  restart_method: 'control',
+  promotion_method: 'promotion',
+  clone_method: 'clone',
+} as const;
+
+const pluginName = (description: string): JsonSchema => ({
+  type: 'string',
+  default: '',
+  description: `${description} Empty: none configured.`,
+});
+
+/** `[handyrep]`: the instance itself. */
+export const handyrepSection: ObjectSchema = {
+  type: 'object',
+  description: 'This HandyRep instance: files, credentials it uses, how it reaches servers.',
+  properties: {
+    log_file: { type: 'string', default: '', description: 'Log file (JSON lines); empty logs to standard output. Relative to the config file.' },
+    log_verbose: { type: 'boolean', default: false, description: 'Log debug detail.' },
+    server_file: { type: 'string', default: 'servers.save', description: 'Saved server registry and status (JSON). Relative to the config file.' },
+    override_server_file: {
+      type: 'boolean',
+      default: false,
+      description: 'Take server definitions from this file even when the server file exists (otherwise the saved state is canonical).',
+    },
+    postgres_superuser: { type: 'string', default: 'postgres', description: 'PostgreSQL superuser HandyRep connects as; its password is `[passwords] superuser_password`.' },
+    replication_user: { type: 'string', default: 'replicator', description: 'Replication user for clones and primary_conninfo; its password is `[passwords] replication_password`.' },
+    handyrep_db: { type: 'string', default: 'postgres', description: 'Database HandyRep connects to and keeps its table in.' },
+    handyrep_schema: { type: 'string', default: 'handyrep', pattern: '^[a-z_][a-z0-9_]*$', description: 'Schema of the HandyRep state table.' },
+    handyrep_table: { type: 'string', default: 'handyrep', pattern: '^[a-z_][a-z0-9_]*$', description: 'Name of the HandyRep state table.' },
+    master_check_method: pluginName('Plugin deciding whether this instance acts (several HandyRep instances).'),
+    push_alert_method: pluginName('Plugin delivering alerts.'),
+    authentication_method: pluginName('Plugin checking web API credentials.'),
+    ssh_key: { type: 'string', default: '', description: 'Private key for SSH to servers; empty uses the SSH agent.' },
+    ssh_known_hosts: { type: 'string', default: '~/.ssh/known_hosts', description: 'known_hosts file host keys are checked against.' },
+    ssh_host_key_policy: {
+      type: 'string',
+      enum: ['strict', 'accept-new', 'off'],
+      default: 'strict',
+      description: 'strict: unknown or changed host keys are refused; accept-new: unknown keys are added, changed ones refused; off: no check (not for production).',
+    },
+    ssh_timeout: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'Seconds allowed for an SSH connection and for each remote command unless a plugin says otherwise.' },
+    connect_timeout: { type: 'number', exclusiveMinimum: 0, default: 5, description: 'Seconds allowed to open a PostgreSQL connection.' },
+    statement_timeout: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'Seconds any HandyRep SQL statement may run.' },
+  },
+  additionalProperties: false,
+};
+
+/** `[failover]`: checking and failing over. */
+export const failoverSection: ObjectSchema = {
+  type: 'object',
+  description: 'How servers are checked and when and how HandyRep fails over.',
+  properties: {
+    auto_failover: { type: 'boolean', default: false, description: 'Fail over automatically when the master is verified down.' },
+    poll_method: pluginName('Plugin for the lightweight availability check.'),
+    poll_interval: { type: 'number', minimum: 0.1, default: 10, description: 'Seconds between checks.' },
+    verify_frequency: { type: 'integer', minimum: 1, default: 6, description: 'Every Nth check is a full verification.' },
+    fail_retries: { type: 'integer', minimum: 0, default: 3, description: 'Times an ambiguous master failure is re-polled before verifying.' },
+    fail_retry_interval: { type: 'number', minimum: 0, default: 5, description: 'Seconds between those re-polls.' },
+    restart_master: { type: 'boolean', default: false, description: 'Try restarting a failed master on a reachable host before failing over.' },
+    remaster: { type: 'boolean', default: true, description: 'After a failover, point the other replicas at the new master.' },
+    replication_status_method: pluginName('Plugin reading lag and WAL positions.'),
+    selection_method: pluginName('Plugin ordering failover candidates.'),
+    connection_failover_method: pluginName('Plugin repointing connection proxies.'),
+    fencing_method: pluginName('Plugin fencing an old master (default: its control plugin, immediate stop).'),
+  },
+  additionalProperties: false,
+};
+
+/** `[archive]`: WAL archiving. */
+export const archiveSection: ObjectSchema = {
+  type: 'object',
+  description: 'WAL archiving from the master and cleanup of the archive.',
+  properties: {
+    archiving: { type: 'boolean', default: false, description: 'Whether HandyRep manages WAL archiving.' },
+    archive_server: { type: 'string', default: '', description: 'Name of the server (role archive) holding the archive, if remote.' },
+    archive_directory: { type: 'string', default: '', description: 'Directory WAL segments are archived to.' },
+    archive_script_method: pluginName('Plugin pushing the archive script and switching archiving on and off.'),
+    archive_delete_method: pluginName('Plugin deleting old WAL segments.'),
+    archive_touch_file: { type: 'string', default: '', description: 'No-archiving touch file on the master; empty lets the plugin choose.' },
+    archive_delete_hours: { type: 'number', minimum: 0, default: 48, description: 'Age in hours after which archived segments are deleted.' },
+  },
+  additionalProperties: false,
+};
+
+/** Per-server keys: defaults live only in `[server_defaults]` so a server section overrides exactly what it says. */
+export const serverProperties: Record<string, JsonSchema> = {
+  hostname: { type: 'string', minLength: 1, description: 'Host name or address.' },
+  role: {
+    type: 'string',
+    pattern: '^[a-z][a-z0-9_]*$',
+    description: 'master, replica, proxy, pgbouncer, archive, or a role of your own (not checked).',
+  },
+  enabled: { type: 'boolean', default: true, description: 'Disabled servers are neither checked nor chosen.' },
+  port: { type: 'integer', minimum: 1, maximum: 65535, default: 5432, description: 'PostgreSQL (or proxy) port.' },
+  pgdata: { type: 'string', default: '/var/lib/postgresql/15/main', description: 'Data directory.' },
+  pgconf: { type: 'string', default: '', description: 'Directory of postgresql.conf; empty means pgdata.' },
+  pg_bin: { type: 'string', default: '/usr/lib/postgresql/15/bin', description: 'Directory of pg_ctl, pg_basebackup and friends.' },
+  socket_dir: { type: 'string', default: '', description: 'Unix socket directory of the server, for tools run on its host; empty uses the default.' },
+  ssh_user: { type: 'string', default: 'postgres', description: 'User HandyRep logs in as over SSH.' },
+  ssh_port: { type: 'integer', minimum: 1, maximum: 65535, default: 22, description: 'SSH port.' },
+  lag_limit: { type: 'number', minimum: 0, default: 100, description: 'Replay lag in MB beyond which a replica is reported lagged.' },
+  failover_lag_limit: { type: 'number', minimum: 0, default: 1000, description: 'Lag in MB beyond which a replica is no failover candidate.' },
+  failover_priority: { type: 'integer', minimum: 0, default: 999, description: 'Among equally advanced candidates, lower wins.' },
+  nofailover: { type: 'boolean', default: false, description: 'Never promote this server.' },
+  restart_method: pluginName('Control plugin (start/stop/restart/reload).'),
+  promotion_method: pluginName('Promotion plugin.'),
+  clone_method: pluginName('Clone plugin.'),
+};
+
+/** Keys the status model owns; they can't be set in the config or through alterServerDef. */
+export const STATUS_KEYS = ['status', 'status_no', 'status_ts', 'status_message'] as const;
+
+/** `[extra_failover_commands.<name>]`: local commands run after a failover. */
+export const extraFailoverCommandSchema: ObjectSchema = {
+  type: 'object',
+  description: 'A command HandyRep runs on its own host after each failover, with the new master name and host as arguments.',
+  properties: {
+    command: { type: 'string', minLength: 1, description: 'Executable (absolute path) run without a shell.' },
+    timeout: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'Seconds allowed.' },
+  },
+  required: ['command'],
+  additionalProperties: false,
+};

@@ -1,0 +1,184 @@
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { ConfigError, ErrorCodes, errorMessage, PluginLoadError } from '@handyrep/plugin-sdk';
+import type { ConfigProblem, PluginDeclaration, PluginKind } from '@handyrep/plugin-sdk';
+import { loadPlugin } from '../plugins/plugin-loader.js';
+import type { LoadedPlugin } from '../plugins/plugin-loader.js';
+import { buildConfigSchema } from './config-schema.js';
+import type { HandyRepConfig } from './config-types.js';
+import { CLUSTER_PLUGIN_KEYS, SERVER_PLUGIN_KEYS } from './core-schema.js';
+import { readIniFile } from './ini-reader.js';
+import type { IniPositions, RawConfig } from './ini-reader.js';
+import { validateConfig } from './config-validator.js';
+
+/** One place in the config (or the saved state) that names a plugin. */
+export interface PluginReference {
+  /** Section of the reference, e.g. `failover` or `servers.db1`. */
+  section: string;
+  /** Key, e.g. `poll_method`. */
+  key: string;
+  /** The plugin name written there. */
+  name: string;
+  /** The kind that key needs. */
+  kind: PluginKind;
+}
+
+/** A configuration that passed validation, with its plugins loaded (not yet created). */
+export interface LoadedConfig {
+  /** Absolute path of the config file. */
+  file: string;
+  /** Its directory; relative paths in it are resolved from here. */
+  dir: string;
+  /** The validated config, defaults applied, paths absolute. */
+  config: HandyRepConfig;
+  /** Loaded plugins by the name used in the config. */
+  plugins: Map<string, LoadedPlugin>;
+  /** Every plugin reference, for wiring plugins to keys. */
+  references: PluginReference[];
+}
+
+/** Options of loadConfig. */
+export interface LoadConfigOptions {
+  /** Plugin references from outside the file, e.g. server definitions in the saved state. */
+  extraReferences?: readonly PluginReference[];
+}
+
+function section(raw: RawConfig, name: string): Record<string, unknown> {
+  const value = raw[name];
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+/** Every non-empty plugin name the raw file mentions, with the key and the kind it needs. */
+export function collectPluginReferences(raw: RawConfig): PluginReference[] {
+  const references: PluginReference[] = [];
+  const add = (sectionName: string, key: string, value: unknown, kind: PluginKind): void => {
+    if (typeof value === 'string' && value.trim() !== '') {
+      references.push({ section: sectionName, key, name: value.trim(), kind });
+    }
+  };
+  for (const [path, kind] of Object.entries(CLUSTER_PLUGIN_KEYS)) {
+    const [sectionName, key] = path.split('.') as [string, string];
+    add(sectionName, key, section(raw, sectionName)[key], kind);
+  }
+  for (const [key, kind] of Object.entries(SERVER_PLUGIN_KEYS)) {
+    add('server_defaults', key, section(raw, 'server_defaults')[key], kind);
+    for (const [serverName, server] of Object.entries(section(raw, 'servers'))) {
+      if (typeof server === 'object' && server !== null) {
+        add(`servers.${serverName}`, key, (server as Record<string, unknown>)[key], kind);
+      }
+    }
+  }
+  return references;
+}
+
+function expandPath(path: string, dir: string): string {
+  if (path === '') return path;
+  if (path === '~' || path.startsWith('~/')) return resolve(homedir(), path.slice(2));
+  return isAbsolute(path) ? path : resolve(dir, path);
+}
+
+function lineOf(positions: IniPositions, problem: ConfigProblem): number | undefined {
+  return positions.get(`${problem.section}\0${problem.key}`) ?? positions.get(problem.section);
+}
+
+/** File order first; problems about absent keys (e.g. a missing required one) follow their section. */
+function sortByPosition(problems: ConfigProblem[], positions: IniPositions): ConfigProblem[] {
+  const order = (problem: ConfigProblem): number => lineOf(positions, problem) ?? Number.MAX_SAFE_INTEGER;
+  return problems
+    .map((problem, index) => ({ problem, index }))
+    .sort((a, b) => order(a.problem) - order(b.problem) || a.index - b.index)
+    .map(({ problem }) => problem);
+}
+
+function formatProblems(file: string, problems: readonly ConfigProblem[], positions: IniPositions): string {
+  const lines = problems.map((p) => {
+    const line = lineOf(positions, p);
+    return `  [${p.section}]${p.key ? ` ${p.key}` : ''}: ${p.message}${line === undefined ? '' : ` (line ${line})`}`;
+  });
+  return `configuration file ${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${lines.join('\n')}`;
+}
+
+/**
+ * Reads, loads and validates a config file: every problem in the file and in
+ * the plugins it names is collected and thrown at once as one ConfigError, so
+ * nothing starts half-configured.
+ */
+export async function loadConfig(path: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const file = resolve(path);
+  const dir = dirname(file);
+  const { raw, positions } = await readIniFile(file);
+  const references = [...collectPluginReferences(raw), ...(options.extraReferences ?? [])];
+
+  const problems: ConfigProblem[] = [];
+  const plugins = new Map<string, LoadedPlugin>();
+  const failedNames = new Set<string>();
+  for (const reference of references) {
+    if (failedNames.has(reference.name)) continue;
+    let loaded = plugins.get(reference.name);
+    try {
+      loaded ??= await loadPlugin(reference.name, {
+        baseDir: dir,
+        expectedKind: reference.kind,
+        configKey: `[${reference.section}] ${reference.key}`,
+      });
+      plugins.set(reference.name, loaded);
+      if (loaded.declaration.kind !== reference.kind) {
+        problems.push({
+          section: reference.section,
+          key: reference.key,
+          message: `plugin '${reference.name}' is a '${loaded.declaration.kind}' plugin, but a '${reference.kind}' plugin is needed here`,
+          code: ErrorCodes.PLUGIN_WRONG_KIND,
+        });
+      }
+    } catch (err) {
+      failedNames.add(reference.name);
+      problems.push({
+        section: reference.section,
+        key: reference.key,
+        message: errorMessage(err),
+        ...(err instanceof PluginLoadError ? { code: err.code } : {}),
+      });
+    }
+  }
+
+  const declarations = uniqueDeclarations(plugins);
+  const outcome = validateConfig(buildConfigSchema(declarations), raw);
+  const failedSections = new Set([...failedNames].map((name) => `plugins.${name}`));
+  problems.push(...outcome.problems.filter((problem) => !failedSections.has(problem.section)));
+  const config = outcome.config as unknown as HandyRepConfig;
+  if (problems.length === 0) problems.push(...crossChecks(config));
+
+  if (problems.length > 0) {
+    const sorted = sortByPosition(problems, positions);
+    const allPluginErrors = problems.every((problem) => problem.code !== undefined);
+    throw new ConfigError(
+      allPluginErrors && problems.length === 1 && problems[0]?.code ? problems[0].code : ErrorCodes.CONFIG_INVALID,
+      formatProblems(file, sorted, positions),
+      sorted,
+      file,
+    );
+  }
+
+  const settings = config.handyrep;
+  settings.log_file = expandPath(settings.log_file, dir);
+  settings.server_file = expandPath(settings.server_file, dir);
+  settings.ssh_key = expandPath(settings.ssh_key, dir);
+  settings.ssh_known_hosts = expandPath(settings.ssh_known_hosts, dir);
+  return { file, dir, config, plugins, references };
+}
+
+function uniqueDeclarations(plugins: Map<string, LoadedPlugin>): PluginDeclaration[] {
+  const byName = new Map<string, PluginDeclaration>();
+  for (const loaded of plugins.values()) byName.set(loaded.declaration.name, loaded.declaration);
+  return [...byName.values()];
+}
+
+/** Rules that span keys, checked once the schema is satisfied. */
+function crossChecks(config: HandyRepConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const archiveServer = config.archive.archive_server;
+  if (archiveServer !== '' && !(archiveServer in config.servers)) {
+    problems.push({ section: 'archive', key: 'archive_server', message: `names no [servers.${archiveServer}] section` });
+  }
+  return problems;
+}

@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Ajv } from 'ajv';
+import {
+  errorMessage,
+  ErrorCodes,
+  isPluginDeclaration,
+  PLUGIN_API_VERSION,
+  PluginLoadError,
+} from '@handyrep/plugin-sdk';
+import type { PluginDeclaration, PluginKind } from '@handyrep/plugin-sdk';
+import { installedPluginNames } from './installed-plugins.js';
+import { pluginCandidates } from './plugin-name.js';
+
+/** A plugin declaration together with where it came from. */
+export interface LoadedPlugin {
+  /** The name as written in the config. */
+  configName: string;
+  /** The declaration the package exports. */
+  declaration: PluginDeclaration;
+  /** The package (or path) it was loaded from. */
+  packageName: string;
+  /** The package's version, when it has a package.json. */
+  packageVersion: string | undefined;
+  /** The resolved entry file. */
+  entryPath: string;
+}
+
+/** Where and how to load a plugin. */
+export interface LoadPluginOptions {
+  /** Directory relative names and paths are resolved from (the config file's directory). */
+  baseDir: string;
+  /** The kind the config key expects; a different declared kind is an error. */
+  expectedKind?: PluginKind;
+  /** The config key that named the plugin, for error messages. */
+  configKey?: string;
+}
+
+const coreDir = dirname(new URL(import.meta.url).pathname);
+
+function resolveFrom(baseDir: string, specifier: string): string | undefined {
+  for (const base of [join(baseDir, 'handyrep.conf'), join(coreDir, 'index.js')]) {
+    try {
+      return createRequire(base).resolve(specifier);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    }
+  }
+  return undefined;
+}
+
+function packageInfo(entryPath: string): { name: string | undefined; version: string | undefined } {
+  let dir = dirname(entryPath);
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      return { name: pkg.name, version: pkg.version };
+    } catch {
+      const parent = dirname(dir);
+      if (parent === dir) return { name: undefined, version: undefined };
+      dir = parent;
+    }
+  }
+}
+
+function where(options: LoadPluginOptions): string {
+  return options.configKey ? ` (named by ${options.configKey})` : '';
+}
+
+/**
+ * Resolves, imports and checks one plugin. Every failure is a PluginLoadError
+ * naming the plugin, what was looked for and, when nothing was found, the
+ * plugins that are installed.
+ */
+export async function loadPlugin(name: string, options: LoadPluginOptions): Promise<LoadedPlugin> {
+  const candidates = pluginCandidates(name, options.baseDir);
+  const lookedFor = candidates.map((candidate) => candidate.specifier).join(' or ');
+  let entryPath: string | undefined;
+  for (const candidate of candidates) {
+    entryPath = resolveFrom(options.baseDir, candidate.specifier);
+    if (entryPath) break;
+  }
+  if (!entryPath) {
+    const installed = installedPluginNames([options.baseDir, coreDir]);
+    throw new PluginLoadError(
+      ErrorCodes.PLUGIN_NOT_FOUND,
+      name,
+      lookedFor,
+      `plugin '${name}'${where(options)} not found: looked for ${lookedFor}. ` +
+        `Installed plugins: ${installed.length > 0 ? installed.join(', ') : 'none'}. Did you forget to install it?`,
+    );
+  }
+
+  let exported: Record<string, unknown>;
+  try {
+    exported = (await import(pathToFileURL(entryPath).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new PluginLoadError(
+      ErrorCodes.PLUGIN_IMPORT_FAILED,
+      name,
+      lookedFor,
+      `plugin '${name}'${where(options)}: importing ${entryPath} failed: ${errorMessage(err)}`,
+      { cause: err },
+    );
+  }
+  const declaration = exported['plugin'];
+  if (declaration === undefined) {
+    throw new PluginLoadError(
+      ErrorCodes.PLUGIN_NO_EXPORT,
+      name,
+      lookedFor,
+      `plugin '${name}'${where(options)}: ${entryPath} has no export named 'plugin' ` +
+        `(a plugin package exports \`export const plugin = definePlugin({...})\`)`,
+    );
+  }
+  if (!isPluginDeclaration(declaration)) {
+    throw new PluginLoadError(
+      ErrorCodes.PLUGIN_NO_EXPORT,
+      name,
+      lookedFor,
+      `plugin '${name}'${where(options)}: the 'plugin' export of ${entryPath} was not made with definePlugin from @handyrep/plugin-sdk`,
+    );
+  }
+  if (declaration.apiVersion !== PLUGIN_API_VERSION) {
+    throw new PluginLoadError(
+      ErrorCodes.PLUGIN_API_VERSION,
+      name,
+      lookedFor,
+      `plugin '${name}'${where(options)} was built for plugin API version ${String(declaration.apiVersion)}, ` +
+        `but this HandyRep supports version ${PLUGIN_API_VERSION}; install a matching version of the plugin`,
+    );
+  }
+  if (options.expectedKind && declaration.kind !== options.expectedKind) {
+    throw new PluginLoadError(
+      ErrorCodes.PLUGIN_WRONG_KIND,
+      name,
+      lookedFor,
+      `plugin '${name}'${where(options)} is a '${declaration.kind}' plugin, but a '${options.expectedKind}' plugin is needed there`,
+    );
+  }
+  checkSchemas(name, lookedFor, declaration);
+  const info = packageInfo(entryPath);
+  return {
+    configName: name,
+    declaration,
+    packageName: info.name ?? entryPath,
+    packageVersion: info.version,
+    entryPath,
+  };
+}
+
+function checkSchemas(name: string, lookedFor: string, declaration: PluginDeclaration): void {
+  const ajv = new Ajv({ strict: false });
+  for (const [label, schema] of [
+    ['configSchema', declaration.configSchema],
+    ['serverSchema', declaration.serverSchema],
+  ] as const) {
+    if (schema === undefined) continue;
+    try {
+      ajv.compile(schema);
+    } catch (err) {
+      throw new PluginLoadError(
+        ErrorCodes.PLUGIN_SCHEMA_INVALID,
+        name,
+        lookedFor,
+        `plugin '${name}' declares an invalid ${label}: ${errorMessage(err)}`,
+        { cause: err },
+      );
+    }
+  }
+}
