@@ -144,7 +144,10 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
   const declarations = uniqueDeclarations(plugins);
   const outcome = validateConfig(buildConfigSchema(declarations), raw);
   const failedSections = new Set([...failedNames].map((name) => `plugins.${name}`));
-  problems.push(...outcome.problems.filter((problem) => !failedSections.has(problem.section)));
+  for (const problem of outcome.problems) {
+    if (failedSections.has(problem.section)) continue;
+    problems.push(problem.section.startsWith('plugins.') ? { ...problem, code: ErrorCodes.PLUGIN_CONFIG_INVALID } : problem);
+  }
   const config = outcome.config as unknown as HandyRepConfig;
   if (problems.length === 0) problems.push(...crossChecks(config));
 

@@ -1,0 +1,2 @@
+// Exports something, but not a `plugin`.
+export const somethingElse = 42;
