@@ -98,8 +98,8 @@ export function createLogger(options: CreateLoggerOptions): CoreLogger {
       hooks: {
         logMethod(args, method) {
           const redactor = redactors.current();
-          const redacted = (args as unknown[]).map((arg, index) =>
-            typeof arg === 'string' ? redactor.redactText(arg) : index === 0 ? renameReserved(redactor.redactValue(arg)) : redactor.redactValue(arg),
+          const redacted = (args as unknown[]).map((arg) =>
+            typeof arg === 'string' ? redactor.redactText(arg) : renameReserved(redactor.redactValue(arg)),
           );
           method.apply(this, redacted as Parameters<LogFn>);
         },
