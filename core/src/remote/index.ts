@@ -1,0 +1,12 @@
+export { HostKeyChecker } from './host-key-checker.js';
+export type { HostKeyCheck, HostKeyPolicy } from './host-key-checker.js';
+export { checkHostKey, keyFingerprint, knownHostsLine, knownHostsName, parseKnownHosts } from './known-hosts.js';
+export type { HostKeyVerdict, KnownHostEntry, KnownHostPatterns } from './known-hosts.js';
+export { buildConninfo, quoteConninfoValue } from './libpq-conninfo.js';
+export { PgSqlClient } from './pg-sql.js';
+export type { PgSqlClientOptions, PgSqlSettings } from './pg-sql.js';
+export { runLocalCommand } from './run-local.js';
+export type { LocalCommandOptions } from './run-local.js';
+export { SqlError } from './sql-error.js';
+export { SshShell } from './ssh-shell.js';
+export type { SshShellOptions, SshShellSettings } from './ssh-shell.js';

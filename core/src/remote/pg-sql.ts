@@ -1,0 +1,212 @@
+import { Socket } from 'node:net';
+import type { Secrets, ServerView, SqlClient, SqlRow, SqlSession, SqlTarget } from '@handyrep/plugin-sdk';
+import { BadArgumentError } from '@handyrep/plugin-sdk';
+import pg from 'pg';
+import { buildConninfo } from './libpq-conninfo.js';
+import { SqlError, toSqlFailure } from './sql-error.js';
+import type { SqlFailureContext } from './sql-error.js';
+
+/** SQL settings, from `[handyrep]` (times already in milliseconds). */
+export interface PgSqlSettings {
+  /** `postgres_superuser`: the default user. */
+  superuser: string;
+  /** `handyrep_db`: the default database. */
+  database: string;
+  /** `connect_timeout`: TCP connect plus authentication. */
+  connectTimeoutMs: number;
+  /** `statement_timeout`: per statement, enforced by the server and, as a backstop, by the client. */
+  statementTimeoutMs: number;
+}
+
+/** What PgSqlClient is built from. */
+export interface PgSqlClientOptions {
+  /** The server registry, for hostname and port. */
+  servers: ServerView;
+  /** `[passwords]`. */
+  secrets: Secrets;
+  /** SQL settings. */
+  settings: PgSqlSettings;
+}
+
+/** The password key used when a target names none. */
+const DEFAULT_PASSWORD_KEY = 'superuser_password';
+
+/**
+ * Extra time the client-side timer gives the server's own statement_timeout:
+ * the server's cancel leaves a usable session and a precise error, so it
+ * should win whenever the server is alive; the client timer exists for the
+ * server that is not (SIGSTOP, partition).
+ */
+const CLIENT_TIMEOUT_GRACE_MS = 500;
+
+/** How long a polite `end()` may take before the socket is destroyed (a stopped server never answers it). */
+const END_GRACE_MS = 1000;
+
+interface ResolvedTarget {
+  server: string;
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+  password: string | undefined;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+}
+
+function positiveMs(value: number | undefined, fallback: number, name: string): number {
+  const ms = value ?? fallback;
+  if (!Number.isFinite(ms) || ms <= 0) throw new BadArgumentError(`${name} must be a positive number of milliseconds, got ${ms}`);
+  return Math.round(ms);
+}
+
+/**
+ * The core's SqlClient over `pg`. Every call opens its own `pg.Client` and
+ * closes it: HandyRep talks to each server a few times per poll cycle, a fresh
+ * connection is what a health check must prove anyway, and a pool would hand
+ * out connections to a server whose state changed under them (failover,
+ * restart). Every connect and statement is bounded by a time-out enforced on
+ * the client side too, so a hung server cannot hang a call.
+ */
+export class PgSqlClient implements SqlClient {
+  private readonly servers: ServerView;
+  private readonly secrets: Secrets;
+  private readonly settings: PgSqlSettings;
+
+  constructor(options: PgSqlClientOptions) {
+    this.servers = options.servers;
+    this.secrets = options.secrets;
+    this.settings = options.settings;
+  }
+
+  /** Opens a connection, runs one statement with `$n` parameters, closes it. */
+  query<Row extends SqlRow = SqlRow>(target: SqlTarget, text: string, params?: readonly unknown[]): Promise<Row[]> {
+    return this.withSession(target, (session) => session.query<Row>(text, params));
+  }
+
+  /** Runs `work` on one connection, which is closed afterwards whatever happens. */
+  async withSession<T>(target: SqlTarget, work: (session: SqlSession) => Promise<T>): Promise<T> {
+    const resolved = this.resolve(target);
+    const where = `server ${resolved.server} (${resolved.user}@${resolved.host}:${resolved.port}/${resolved.database})`;
+    const failure = (phase: SqlFailureContext['phase'], timeoutMs: number) => (err: unknown) =>
+      toSqlFailure(err, { where, phase, timeoutMs, password: resolved.password });
+
+    let socket: Socket | undefined;
+    const config: pg.ClientConfig = {
+      host: resolved.host,
+      port: resolved.port,
+      user: resolved.user,
+      database: resolved.database,
+      application_name: 'handyrep',
+      connectionTimeoutMillis: resolved.connectTimeoutMs,
+      statement_timeout: resolved.statementTimeoutMs,
+      query_timeout: resolved.statementTimeoutMs + CLIENT_TIMEOUT_GRACE_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      // Our own socket, so a connection stuck on a silent server can always be destroyed.
+      stream: () => {
+        socket = new Socket();
+        return socket;
+      },
+    };
+    if (resolved.password !== undefined) config.password = resolved.password;
+    const client = new pg.Client(config);
+    // The session is unusable after an asynchronous error; without a listener it would crash the process.
+    let broken: unknown;
+    client.on('error', (err) => {
+      broken ??= err;
+    });
+
+    try {
+      try {
+        await client.connect();
+      } catch (err) {
+        throw failure('connect', resolved.connectTimeoutMs)(err);
+      }
+      const session: SqlSession = {
+        query: async <Row extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<Row[]> => {
+          if (broken !== undefined) {
+            throw new SqlError(`${where}: the session is no longer usable: ${failure('query', resolved.statementTimeoutMs)(broken).message}`, undefined);
+          }
+          try {
+            const result = await client.query<Row>(text, params === undefined ? undefined : [...params]);
+            return result.rows;
+          } catch (err) {
+            const mapped = failure('query', resolved.statementTimeoutMs)(err);
+            if (/query read timeout/i.test(String((err as Error | undefined)?.message))) {
+              // pg leaves the hung statement active; later statements would queue behind it.
+              broken ??= err;
+              socket?.destroy();
+            }
+            throw mapped;
+          }
+        },
+      };
+      return await work(session);
+    } finally {
+      await this.end(client, socket);
+    }
+  }
+
+  /**
+   * A libpq connection string for `target` without any password (host, port,
+   * user, dbname, connect_timeout, then `extra` in order, overriding); for
+   * primary_conninfo, pg_basebackup -d and the like, which take the password
+   * from a .pgpass file.
+   */
+  conninfo(target: SqlTarget, extra?: Record<string, string>): string {
+    const resolved = this.resolveWithoutSecret(target);
+    const pairs = new Map<string, string>([
+      ['host', resolved.host],
+      ['port', String(resolved.port)],
+      ['user', resolved.user],
+      ['dbname', resolved.database],
+      // libpq takes whole seconds, and 0 means "wait forever": round up.
+      ['connect_timeout', String(Math.max(1, Math.ceil(resolved.connectTimeoutMs / 1000)))],
+    ]);
+    for (const [key, value] of Object.entries(extra ?? {})) pairs.set(key, value);
+    return buildConninfo([...pairs]);
+  }
+
+  private resolve(target: SqlTarget): ResolvedTarget {
+    const resolved = this.resolveWithoutSecret(target);
+    // An explicit key must exist; the default one may be absent (trust, peer or .pgpass authentication).
+    const password =
+      target.passwordKey === undefined ? this.secrets.get(DEFAULT_PASSWORD_KEY) : this.secrets.require(target.passwordKey);
+    return { ...resolved, password };
+  }
+
+  private resolveWithoutSecret(target: SqlTarget): Omit<ResolvedTarget, 'password'> {
+    const definition = this.servers.get(target.server);
+    const port = target.port ?? definition.port;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new BadArgumentError(`server ${target.server}: invalid PostgreSQL port ${String(port)}`);
+    }
+    return {
+      server: target.server,
+      host: definition.hostname,
+      port,
+      user: target.user ?? this.settings.superuser,
+      database: target.database ?? this.settings.database,
+      connectTimeoutMs: positiveMs(target.connectTimeoutMs, this.settings.connectTimeoutMs, 'connectTimeoutMs'),
+      statementTimeoutMs: positiveMs(target.statementTimeoutMs, this.settings.statementTimeoutMs, 'statementTimeoutMs'),
+    };
+  }
+
+  private async end(client: pg.Client, socket: Socket | undefined): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), END_GRACE_MS);
+    });
+    try {
+      const ended = client.end().then(
+        () => 'ended' as const,
+        () => 'ended' as const,
+      );
+      if ((await Promise.race([ended, gaveUp])) === 'timeout') socket?.destroy();
+    } catch {
+      socket?.destroy();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
