@@ -1,7 +1,15 @@
+export { HandyRep } from './handyrep.js';
+export type { OpenOptions } from './handyrep.js';
+export { API_FUNCTIONS, methodForSpecName } from './api/api-names.js';
+export type { SpecFunctionName } from './api/api-names.js';
+export type { ServerStatusEntry, SettingDictionary, StatusDictionary } from './api/information-api.js';
 export { loadConfig } from './config/load-config.js';
 export type { LoadConfigOptions, LoadedConfig, PluginReference } from './config/load-config.js';
 export type { HandyRepConfig } from './config/config-types.js';
+export { renderConfigReference } from './config/config-reference.js';
 export { loadPlugin } from './plugins/plugin-loader.js';
 export type { LoadedPlugin, LoadPluginOptions } from './plugins/plugin-loader.js';
 export { pluginCandidates } from './plugins/plugin-name.js';
 export { verifyPluginPackage } from './plugins/verify-plugin-package.js';
+export { computeClusterStatus } from './status/cluster-status.js';
+export { formatStatusTimestamp } from './status/status-time.js';

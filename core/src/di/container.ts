@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { container } from 'tsyringe';
+import type { DependencyContainer } from 'tsyringe';
+import type { Clock, RemoteShell, Secrets, SettingsView, SqlClient } from '@handyrep/plugin-sdk';
+import type { LoadedConfig } from '../config/load-config.js';
+import type { CoreLogger } from '../logging/create-logger.js';
+import type { PluginHost } from '../plugins/plugin-host.js';
+import type { ServerRegistry } from '../registry/server-registry.js';
+import type { StateStore } from '../state/state-store.js';
+import { Tokens } from './tokens.js';
+
+/** The services one HandyRep instance is made of. */
+export interface CoreServices {
+  config: LoadedConfig;
+  logger: CoreLogger;
+  registry: ServerRegistry;
+  stateStore: StateStore;
+  plugins: PluginHost;
+  clock: Clock;
+  shell: RemoteShell;
+  sql: SqlClient;
+  secrets: Secrets;
+  settings: SettingsView;
+}
+
+/**
+ * A child container per HandyRep instance, so two instances in one process
+ * (tests, several clusters) never share state. The only place tsyringe is wired.
+ */
+export function createInstanceContainer(services: CoreServices): DependencyContainer {
+  const child = container.createChildContainer();
+  for (const key of Object.keys(Tokens) as (keyof typeof Tokens)[]) {
+    child.register(Tokens[key], { useValue: services[key] });
+  }
+  return child;
+}
