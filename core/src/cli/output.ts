@@ -10,7 +10,7 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 export function renderHuman(value: unknown): string {
   if (value === null || value === undefined) return '(none)';
   if (typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return value.map((item) => renderHuman(item)).join('\n');
+  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.map((item) => renderHuman(item)).join('\n');
   const record = value as Record<string, unknown>;
   if ('cluster' in record && 'servers' in record) return renderStatus(record);
   return Object.entries(record)
