@@ -1,4 +1,4 @@
-import type { ClusterStatusName, Clock, RemoteShell, ReturnDictionary, ServerDefinition, SqlClient, StatusFields } from '@handyrep/plugin-sdk';
+import type { ClusterStatusName, Clock, PluginKind, PluginKindMap, RemoteShell, ReturnDictionary, ServerDefinition, SqlClient, StatusFields } from '@handyrep/plugin-sdk';
 import type { DependencyContainer } from 'tsyringe';
 import { asReturnDictionary } from './api/return-boundary.js';
 import { InformationApi } from './api/information-api.js';
@@ -175,6 +175,15 @@ export class HandyRep {
   /** `set_verbose(verbose)`: debug logging on or off. */
   async setVerbose(verbose = true): Promise<ReturnDictionary> {
     return asReturnDictionary(this.logger, 'set_verbose', () => this.information.setVerbose(verbose));
+  }
+
+  /**
+   * A loaded plugin instance: the one named `name` in the config, or the
+   * cluster-wide one of `kind`. For diagnostics, integration tests and
+   * embedding; failover code goes through the API methods.
+   */
+  pluginInstance<K extends PluginKind>(kind: K, name?: string): PluginKindMap[K] | undefined {
+    return name === undefined ? this.plugins.active(kind) : this.plugins.instanceOf(kind, name);
   }
 
   /** Installed plugins and their packages. */
