@@ -17,6 +17,7 @@ export type { JsonSchema, JsonValue, ObjectSchema } from './json-schema.js';
 export { fail, failed, success, succeeded } from './return-dictionary.js';
 export type { ResultCode, ReturnDictionary } from './return-dictionary.js';
 export type { CoreServerKeys, KnownRole, ServerDefinition } from './server-definition.js';
+export { formatLsn, parseLsn } from './lsn.js';
 export { shellJoin, shellQuote } from './shell-quote.js';
 export { CLUSTER_STATUSES, SERVER_STATUSES } from './status.js';
 export type { ClusterStatusName, ServerStatusName, StatusFields } from './status.js';
