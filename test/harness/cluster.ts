@@ -565,6 +565,11 @@ export class Cluster {
     await Promise.all(this.replicas.map((r) => this.cloneReplica(r)));
     await Promise.all(this.replicas.map((r) => this.faults.start(r)));
     await this.waitStreaming();
+    if (this.replicas.length > 0) {
+      // A little WAL so every replica reports write/flush/replay positions (not NULL) before create() returns.
+      await this.query(this.master, 'SELECT pg_current_xact_id()');
+      await this.waitCaughtUp();
+    }
     for (const s of this.spares) {
       // An empty, postgres-owned place for a clone; pgdata itself does not exist yet.
       chownSync(s.dir, pgUser.uid, pgUser.gid);

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Host } from './cluster.js';
 import type { ConnTarget } from './pgclient.js';
-import { osUser, sleep, waitFor } from './proc.js';
+import { osUser, settlesWithin, waitFor } from './proc.js';
 import type { ObserverConfig } from './observer-worker.js';
 
 export interface Ack {
@@ -123,7 +123,7 @@ class ObserverProcess {
     if (this.stopped) return this.done;
     this.stopped = true;
     this.child.stdin!.end('stop\n');
-    const finished = await Promise.race([this.done.then(() => true), sleep(10_000).then(() => false)]);
+    const finished = await settlesWithin(this.done, 10_000);
     if (!finished) {
       this.child.kill('SIGKILL');
       await this.done;
@@ -173,7 +173,7 @@ export class Writer {
           });
       },
     );
-    await waitFor('writer process ready', () => Promise.race([this.proc!.ready.then(() => true), sleep(100).then(() => false)]), 10_000);
+    await waitFor('writer process ready', () => settlesWithin(this.proc!.ready, 100), 10_000);
     return this;
   }
 
@@ -238,7 +238,7 @@ export class SplitBrainWatcher {
         else if (ev.type === 'rounds') this.rounds = ev.rounds as number;
       },
     );
-    await waitFor('watcher process ready', () => Promise.race([this.proc!.ready.then(() => true), sleep(100).then(() => false)]), 10_000);
+    await waitFor('watcher process ready', () => settlesWithin(this.proc!.ready, 100), 10_000);
     return this;
   }
 

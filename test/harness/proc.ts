@@ -115,6 +115,24 @@ export function signal(pid: number, sig: NodeJS.Signals | number): boolean {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves true when p settles within ms, false otherwise; the timer never outlives the race. */
+export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(false), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Polls until predicate is true; throws with `what` after timeoutMs. */
 export async function waitFor<T>(
   what: string,
@@ -318,10 +336,10 @@ export class Daemon {
     if (this.exited) return;
     signal(this.pid, sig);
     signal(this.pid, 'SIGCONT');
-    const done = await Promise.race([this.whenExited.then(() => true), sleep(graceMs).then(() => false)]);
+    const done = await settlesWithin(this.whenExited, graceMs);
     if (!done) {
       signal(this.pid, 'SIGKILL');
-      await Promise.race([this.whenExited, sleep(5_000)]);
+      await settlesWithin(this.whenExited, 5_000);
     }
   }
 }

@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { sleep } from './proc.js';
+import { settlesWithin } from './proc.js';
 
 const PERL = String.raw`
 use strict; use warnings; use POSIX (); use JSON::PP ();
@@ -140,14 +140,12 @@ export class HostReaper {
   /** Resolves when the reaper has reaped pid (a direct or adopted child). */
   waitExit(pid: number, timeoutMs: number): Promise<boolean> {
     if (this.exitedPids.has(pid)) return Promise.resolve(true);
-    return Promise.race([
-      new Promise<boolean>((resolve) => {
-        const list = this.exitWaiters.get(pid) ?? [];
-        list.push(() => resolve(true));
-        this.exitWaiters.set(pid, list);
-      }),
-      sleep(timeoutMs).then(() => false),
-    ]);
+    let resolveExit!: () => void;
+    const exited = new Promise<void>((resolve) => (resolveExit = resolve));
+    const list = this.exitWaiters.get(pid) ?? [];
+    list.push(resolveExit);
+    this.exitWaiters.set(pid, list);
+    return settlesWithin(exited, timeoutMs);
   }
 
   /** Closes stdin: the reaper kills what is left below it and exits. */
@@ -155,7 +153,7 @@ export class HostReaper {
     if (this.closed) return this.whenExited;
     this.closed = true;
     this.child.stdin!.end();
-    const done = await Promise.race([this.whenExited.then(() => true), sleep(timeoutMs).then(() => false)]);
+    const done = await settlesWithin(this.whenExited, timeoutMs);
     if (!done) {
       this.child.kill('SIGKILL');
       await this.whenExited;

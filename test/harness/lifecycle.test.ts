@@ -1,0 +1,79 @@
+// Self-test of the harness lifecycle: concurrent clusters get separate slots
+// (one with a 3-member etcd), SIGINT tears a cluster down, and a SIGKILLed
+// owner's leftovers are removed by the next process that claims a slot.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createCluster, isAlive, run, waitGone } from './index.js';
+
+const CHILD = fileURLToPath(new URL('./lifecycle-child.js', import.meta.url));
+
+interface ChildInfo {
+  baseDir: string;
+  slot: number;
+  slotDir: string;
+  pids: number[];
+}
+
+function startChild(): Promise<{ child: ReturnType<typeof spawn>; info: ChildInfo; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [CHILD], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code, sig) => r(code ?? (sig ? -1 : null))));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, info: JSON.parse(line) as ChildInfo, exited }));
+    void exited.then((code) => reject(new Error(`child exited early (${code})`)));
+  });
+}
+
+async function rulesFor(slot: number): Promise<string[]> {
+  const out = (await run('iptables', ['-S'])).stdout;
+  return out.split('\n').filter((l) => l.includes(`127.77.${slot}.`));
+}
+
+describe('harness lifecycle', { timeout: 120_000 }, () => {
+  it('two clusters at once get separate slots; a 3-member etcd answers', async () => {
+    const [a, b] = await Promise.all([createCluster({ replicas: 0, etcdMembers: 3 }), createCluster({ replicas: 1 })]);
+    try {
+      assert.notEqual(a.slot.n, b.slot.n);
+      assert.notEqual(a.master.address, b.master.address);
+      const health = await a.etcdctl(['endpoint', 'health']);
+      assert.equal((health.stdout + health.stderr).match(/is healthy/g)?.length, 3);
+      await b.waitStreaming();
+      assert.equal((await a.query<{ x: number }>('pg1', 'SELECT 1 x'))[0]!.x, 1);
+    } finally {
+      await Promise.all([a.teardown(), b.teardown()]);
+    }
+  });
+
+  it('SIGINT: the process tears its cluster down and exits', async () => {
+    const { child, info, exited } = await startChild();
+    assert.equal((await rulesFor(info.slot)).length, 2);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    const left = info.pids.filter((p) => existsSync(`/proc/${p}`));
+    assert.deepEqual(left, []);
+    assert.deepEqual(await rulesFor(info.slot), []);
+    assert.equal(existsSync(info.baseDir), false);
+    assert.equal(existsSync(info.slotDir), false);
+  });
+
+  it("SIGKILL: the next cluster's slot claim removes the dead owner's processes, rules and files", async () => {
+    const { child, info, exited } = await startChild();
+    child.kill('SIGKILL');
+    await exited;
+    // Killed without a chance to clean up: its postgres and rules are still there.
+    assert.ok(info.pids.some(isAlive));
+    assert.equal((await rulesFor(info.slot)).length, 2);
+    const c = await createCluster({ replicas: 0 });
+    try {
+      // (zombies re-parented to pid 1 cannot be reaped here; they count as gone)
+      assert.deepEqual(await waitGone(info.pids, 5000), []);
+      assert.deepEqual(await rulesFor(info.slot), []);
+      assert.equal(existsSync(info.baseDir), false);
+    } finally {
+      await c.teardown();
+    }
+  });
+});
