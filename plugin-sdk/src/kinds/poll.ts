@@ -10,6 +10,12 @@ export type PollState = 'accepting' | 'rejecting' | 'no_response' | 'bad_config'
 /** A poll's return dictionary: SUCCESS only when the server accepts connections. */
 export type PollResult = ReturnDictionary<{
   state: PollState;
+  /**
+   * Why a server gave no answer, when the method can tell: `refused` (the host
+   * answered, nothing listens: the strongest evidence that PostgreSQL is not
+   * running), `timeout`, `unreachable` (no route / host down) or `error`.
+   */
+  failure?: 'refused' | 'timeout' | 'unreachable' | 'error';
   /** True/false when the method could tell whether the server is in recovery. */
   in_recovery?: boolean;
   /** How long the poll took. */
