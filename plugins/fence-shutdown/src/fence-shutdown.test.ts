@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ErrorCodes, fail, HandyRepError, success, TimeoutError } from '@handyrep/plugin-sdk';
+import type { ControlPlugin, ControlResult, FencingPlugin } from '@handyrep/plugin-sdk';
+import { createTestContext, verifyPlugin } from '@handyrep/plugin-sdk/testing';
+import type { TestContext } from '@handyrep/plugin-sdk/testing';
+import type { FenceShutdownConfig } from './config.js';
+import { plugin } from './plugin.js';
+
+const CONFIG: FenceShutdownConfig = { stop_timeout_ms: 200, confirm_timeout_ms: 5_000, confirm_interval_ms: 250, check_timeout_ms: 1_000 };
+const PASSWORD = 'pw-that-must-not-leak';
+
+/** A control plugin whose stop and status behave as a test says. */
+class FakeControl implements ControlPlugin {
+  running = true;
+  readonly calls: string[] = [];
+  faststopBehaviour: () => Promise<ControlResult> = async () => {
+    this.running = false;
+    return success('pg_ctl stop -m immediate', { exit_code: 0 });
+  };
+  statusBehaviour: () => Promise<ControlResult & { running: boolean }> = async () => success('pg_ctl status', { running: this.running });
+
+  faststop(server: string): Promise<ControlResult> {
+    this.calls.push(`faststop ${server}`);
+    return this.faststopBehaviour();
+  }
+  status(server: string): Promise<ControlResult & { running: boolean }> {
+    this.calls.push(`status ${server}`);
+    return this.statusBehaviour();
+  }
+  start = this.unexpected;
+  stop = this.unexpected;
+  restart = this.unexpected;
+  reload = this.unexpected;
+  private async unexpected(): Promise<ControlResult> {
+    throw new Error('fencing must only use faststop and status');
+  }
+}
+
+function sqlError(message: string, shape: { errno?: string; sqlState?: string } = {}): Error {
+  const cause = shape.errno === undefined ? undefined : Object.assign(new Error(`connect ${shape.errno}`), { code: shape.errno });
+  const err = new HandyRepError(ErrorCodes.SQL, message, cause === undefined ? undefined : { cause });
+  return shape.sqlState === undefined ? err : Object.assign(err, { sqlState: shape.sqlState });
+}
+const refused = (): Error => sqlError('cannot connect to server db1 (postgres@10.0.0.1:5432/postgres): connect ECONNREFUSED 10.0.0.1:5432', { errno: 'ECONNREFUSED' });
+const timedOut = (): Error => new TimeoutError('connecting to server db1 (postgres@10.0.0.1:5432/postgres) timed out after 1000 ms');
+const sshDown = (): Error => new HandyRepError(ErrorCodes.SSH_CONNECT, 'cannot connect to ssh on postgres@10.0.0.1:22: connect ECONNREFUSED 10.0.0.1:22');
+
+interface Setup {
+  fence: FencingPlugin;
+  control: FakeControl;
+  kit: TestContext<FenceShutdownConfig>;
+}
+
+async function setup(options: { withControl?: boolean; config?: Partial<FenceShutdownConfig> } = {}): Promise<Setup> {
+  const control = new FakeControl();
+  const kit = createTestContext<FenceShutdownConfig>({
+    name: 'fence_shutdown',
+    config: { ...CONFIG, ...options.config },
+    servers: [
+      { name: 'db1', hostname: '10.0.0.1', role: 'master' },
+      { name: 'db2', hostname: '10.0.0.2', role: 'replica' },
+    ],
+    secrets: { superuser_password: PASSWORD },
+    plugins: { perServer: options.withControl === false ? {} : { 'control:db1': control } },
+  });
+  // The port follows the fake postmaster unless a test says otherwise.
+  kit.sql.respond(() => (control.running ? [{ '?column?': 1 }] : refused()));
+  const fence = await plugin.create(kit.context);
+  return { fence, control, kit };
+}
+
+function assertNoSecret(kit: TestContext<FenceShutdownConfig>, details: string): void {
+  assert.ok(!details.includes(PASSWORD));
+  assert.ok(!kit.logger.text().includes(PASSWORD));
+}
+
+describe('fence_shutdown', () => {
+  it('stops a running master and confirms it: SUCCESS, fenced true', async () => {
+    const { fence, control, kit } = await setup();
+    const result = await fence.fence('db1');
+    assert.equal(result.result, 'SUCCESS', result.details);
+    assert.equal(result.fenced, true);
+    assert.match(result.details, /postmaster not running/);
+    assert.match(result.details, /refuses connections/);
+    assert.match(result.details, /immediate stop succeeded/);
+    assert.deepEqual(control.calls, ['faststop db1', 'status db1']);
+    assertNoSecret(kit, result.details);
+  });
+
+  it('probes the server with the configured check time-out', async () => {
+    const { fence, kit } = await setup();
+    await fence.fence('db1');
+    assert.equal(kit.sql.queries.length, 1);
+    const target = kit.sql.queries[0]?.target;
+    assert.equal(target?.server, 'db1');
+    assert.equal(target?.connectTimeoutMs, CONFIG.check_timeout_ms);
+    assert.equal(target?.statementTimeoutMs, CONFIG.check_timeout_ms);
+  });
+
+  it('a server already down (stop fails, status not running, port refused) is fenced', async () => {
+    const { fence, control } = await setup();
+    control.running = false;
+    control.faststopBehaviour = async () => fail('pg_ctl: PID file does not exist', { exit_code: 1, stderr: 'pg_ctl: PID file does not exist' });
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, true, result.details);
+    assert.match(result.details, /immediate stop failed.*exit code 1/);
+  });
+
+  it('waits through a slow shutdown ("shutting down", then refused) and succeeds', async () => {
+    const { fence, control, kit } = await setup();
+    let rounds = 0;
+    control.faststopBehaviour = async () => fail('pg_ctl: server does not shut down', { exit_code: 1 });
+    control.statusBehaviour = async () => success('', { running: rounds < 3 });
+    kit.sql.respond(() => (++rounds < 3 ? sqlError('the database system is shutting down', { sqlState: '57P03' }) : refused()));
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, true, result.details);
+    assert.equal(kit.sql.queries.length, 3);
+  });
+
+  it('SSH down and the server still answers: FAIL at once, fenced false, "still accepting connections"', async () => {
+    const { fence, control, kit } = await setup();
+    control.faststopBehaviour = async () => {
+      throw sshDown();
+    };
+    control.statusBehaviour = async () => {
+      throw sshDown();
+    };
+    const before = kit.clock.now();
+    const result = await fence.fence('db1');
+    assert.equal(result.result, 'FAIL');
+    assert.equal(result.fenced, false);
+    assert.match(result.details, /still accepting connections on 10\.0\.0\.1:5432/);
+    assert.match(result.details, /cannot connect to ssh/);
+    // The stop never reached the host: no point in waiting for the confirmation window.
+    assert.equal(kit.sql.queries.length, 1);
+    assert.equal(kit.clock.now(), before);
+    assertNoSecret(kit, result.details);
+  });
+
+  it('SSH down and the port refuses on a reachable host: fenced true', async () => {
+    const { fence, control, kit } = await setup();
+    control.faststopBehaviour = async () => {
+      throw sshDown();
+    };
+    control.statusBehaviour = async () => {
+      throw sshDown();
+    };
+    kit.sql.respond(() => refused());
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, true, result.details);
+    assert.match(result.details, /port refuses connections/);
+  });
+
+  it('SSH down and the port times out: FAIL, "state unknown: host unreachable"', async () => {
+    const { fence, control, kit } = await setup();
+    control.faststopBehaviour = async () => {
+      throw sshDown();
+    };
+    control.statusBehaviour = async () => {
+      throw sshDown();
+    };
+    kit.sql.respond(() => timedOut());
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, false);
+    assert.match(result.details, /state unknown: host unreachable/);
+  });
+
+  it('a time-out is not a confirmation: control plugin failing and port silent for the whole window → FAIL', async () => {
+    const { fence, control, kit } = await setup();
+    control.faststopBehaviour = async () => {
+      throw new TimeoutError('ssh command timed out');
+    };
+    control.statusBehaviour = async () => fail('ssh command timed out', { running: false });
+    kit.sql.respond(() => timedOut());
+    const before = kit.clock.now();
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, false);
+    assert.match(result.details, /state unknown: host unreachable/);
+    // The stop may have got through, so the whole confirmation window was used.
+    assert.ok(kit.clock.now() - before >= CONFIG.confirm_timeout_ms);
+    assert.ok(kit.sql.queries.length > 2);
+  });
+
+  it('hung server (SIGSTOP): stop gives no answer, postmaster still there, port silent → FAIL fenced false', async () => {
+    const { fence, control, kit } = await setup({ config: { confirm_timeout_ms: 1_000 } });
+    control.faststopBehaviour = () => new Promise<ControlResult>(() => undefined);
+    kit.sql.respond(() => timedOut());
+    const started = performance.now();
+    const result = await fence.fence('db1');
+    assert.ok(performance.now() - started < 2_000, 'the stop is bounded by stop_timeout_ms');
+    assert.equal(result.fenced, false);
+    assert.match(result.details, /postmaster still running but does not answer \(hung\?\)/);
+    assert.match(result.details, /faststop gave no answer within 200 ms/);
+  });
+
+  it('a status call that hangs is bounded and counts as unknown', async () => {
+    const { fence, control, kit } = await setup({ config: { check_timeout_ms: 100, confirm_timeout_ms: 0 } });
+    control.statusBehaviour = () => new Promise(() => undefined);
+    kit.sql.respond(() => timedOut());
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, false);
+    assert.match(result.details, /status gave no answer within 100 ms/);
+  });
+
+  it('stop "succeeded" but the port still accepts (wrong data directory?): FAIL after the window', async () => {
+    const { fence, control, kit } = await setup();
+    control.faststopBehaviour = async () => success('stopped', { exit_code: 0 });
+    control.statusBehaviour = async () => success('', { running: false });
+    kit.sql.respond(() => [{ '?column?': 1 }]);
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, false);
+    assert.match(result.details, /still accepting connections/);
+  });
+
+  it('a server that answers with an authentication error is still accepting connections', async () => {
+    const { fence, control, kit } = await setup({ config: { confirm_timeout_ms: 0 } });
+    control.statusBehaviour = async () => success('', { running: false });
+    kit.sql.respond(() => sqlError('password authentication failed for user "postgres"', { sqlState: '28P01' }));
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, false);
+    assert.match(result.details, /still accepting connections/);
+  });
+
+  it('no control plugin for the server: no stop, a refused port still confirms', async () => {
+    const { fence, kit } = await setup({ withControl: false });
+    kit.sql.respond(() => refused());
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, true, result.details);
+    assert.match(result.details, /no stop attempted/);
+  });
+
+  it('no control plugin and the server answers: FAIL at once', async () => {
+    const { fence, kit } = await setup({ withControl: false });
+    kit.sql.respond(() => [{ '?column?': 1 }]);
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, false);
+    assert.match(result.details, /control plugin unavailable/);
+    assert.equal(kit.sql.queries.length, 1);
+  });
+
+  it('an unknown server name is the caller\'s error', async () => {
+    const { fence } = await setup();
+    await assert.rejects(fence.fence('nope'), (err: unknown) => (err as { code?: string }).code === ErrorCodes.UNKNOWN_SERVER);
+  });
+
+  it('loads through the real core loader with its defaults', async () => {
+    const report = await verifyPlugin('fence_shutdown', { kind: 'fencing', config: {} });
+    assert.equal(report.name, 'fence_shutdown');
+    assert.deepEqual(report.config, { stop_timeout_ms: 20_000, confirm_timeout_ms: 10_000, confirm_interval_ms: 250, check_timeout_ms: 3_000 });
+  });
+
+  it('the core loader coerces INI strings and rejects bad values', async () => {
+    const report = await verifyPlugin('fence_shutdown', { kind: 'fencing', config: { confirm_timeout_ms: '1500' } });
+    assert.equal(report.config['confirm_timeout_ms'], 1500);
+    await assert.rejects(verifyPlugin('fence_shutdown', { kind: 'fencing', config: { confirm_interval_ms: 0 } }), /confirm_interval_ms/);
+    await assert.rejects(verifyPlugin('fence_shutdown', { kind: 'fencing', config: { no_such_key: 1 } }), /no_such_key|additional/);
+  });
+});

@@ -1,0 +1,56 @@
+import { errorMessage, fail, success } from '@handyrep/plugin-sdk';
+import type { ControlPlugin, FenceResult, FencingPlugin, PluginContext } from '@handyrep/plugin-sdk';
+import type { FenceShutdownConfig } from './config.js';
+import { checkControlStatus } from './control-check.js';
+import { immediateStop } from './immediate-stop.js';
+import { probePort } from './port-probe.js';
+import { judge } from './verdict.js';
+import type { Observation, Verdict } from './verdict.js';
+
+/** The `fence_shutdown` instance: immediate stop through the control plugin, then proof that the server is down. */
+export function createFenceShutdown(context: PluginContext<FenceShutdownConfig>): FencingPlugin {
+  const { config, clock, logger } = context;
+
+  const observe = async (control: ControlPlugin | undefined, server: string): Promise<Observation> => {
+    const [controlCheck, port] = await Promise.all([
+      checkControlStatus(control, server, config.check_timeout_ms),
+      probePort(context.sql, server, config.check_timeout_ms),
+    ]);
+    return { control: controlCheck, port };
+  };
+
+  return {
+    async fence(server: string): Promise<FenceResult> {
+      // An unknown name is the caller's mistake, not a fencing outcome: let UnknownServerError through.
+      const definition = context.servers.get(server);
+      const where = `${definition.hostname}:${definition.port}`;
+      const started = clock.now();
+      let control: ControlPlugin | undefined;
+      let controlProblem = '';
+      try {
+        control = context.plugins.forServer('control', server);
+      } catch (err) {
+        controlProblem = `; control plugin unavailable: ${errorMessage(err)}`;
+      }
+      logger.info(`fencing ${server}: immediate stop through its control plugin`, { server });
+
+      const stop = await immediateStop(control, server, config.stop_timeout_ms);
+      const stopSaid = `${stop.detail}${controlProblem}`;
+      const deadline = clock.now() + config.confirm_timeout_ms;
+      let verdict: Verdict = judge(await observe(control, server), where);
+      // Nothing on the host changes after a stop that never got there, so waiting would only delay the core's decision.
+      while (!verdict.fenced && stop.mayHaveReachedHost && clock.now() < deadline) {
+        await clock.sleep(config.confirm_interval_ms);
+        verdict = judge(await observe(control, server), where);
+      }
+      const elapsed = clock.now() - started;
+
+      if (verdict.fenced) {
+        logger.info(`fenced ${server} in ${elapsed} ms`, { server, duration_ms: elapsed });
+        return success(`${server} fenced in ${elapsed} ms: ${verdict.reason}; ${stopSaid}`, { fenced: true, duration_ms: elapsed });
+      }
+      logger.error(`could not fence ${server}: ${verdict.reason}`, { server, duration_ms: elapsed });
+      return fail(`${server} NOT fenced after ${elapsed} ms: ${verdict.reason}; ${stopSaid}`, { fenced: false, duration_ms: elapsed });
+    },
+  };
+}

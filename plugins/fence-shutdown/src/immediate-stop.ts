@@ -1,0 +1,32 @@
+import { ErrorCodes, errorMessage, hasErrorCode } from '@handyrep/plugin-sdk';
+import type { ControlPlugin } from '@handyrep/plugin-sdk';
+import { bounded } from './bounded.js';
+
+/** What asking the control plugin for an immediate stop achieved. */
+export interface StopOutcome {
+  /** The control plugin reported SUCCESS. */
+  ok: boolean;
+  /**
+   * False only when the stop certainly never reached the host (no control
+   * plugin, SSH refused the connection or the host key): then nothing on the
+   * host will change and one round of checks decides.
+   */
+  mayHaveReachedHost: boolean;
+  /** What happened, for `details`. */
+  detail: string;
+}
+
+/** Runs the control plugin's `faststop` (immediate mode) for `server`, bounded by `timeoutMs`. */
+export async function immediateStop(control: ControlPlugin | undefined, server: string, timeoutMs: number): Promise<StopOutcome> {
+  if (control === undefined) return { ok: false, mayHaveReachedHost: false, detail: 'no stop attempted: no control plugin' };
+  try {
+    const result = await bounded(() => control.faststop(server), timeoutMs, 'control plugin faststop');
+    if (result.result === 'SUCCESS') return { ok: true, mayHaveReachedHost: true, detail: `immediate stop succeeded${result.details ? ` (${result.details})` : ''}` };
+    const exit = result.exit_code === undefined ? '' : `, exit code ${String(result.exit_code)}`;
+    const stderr = result.stderr ? `, stderr: ${result.stderr}` : '';
+    return { ok: false, mayHaveReachedHost: true, detail: `immediate stop failed: ${result.details}${exit}${stderr}` };
+  } catch (err) {
+    const neverSent = hasErrorCode(err, ErrorCodes.SSH_CONNECT) || hasErrorCode(err, ErrorCodes.SSH_HOST_KEY);
+    return { ok: false, mayHaveReachedHost: !neverSent, detail: `immediate stop failed: ${errorMessage(err)}` };
+  }
+}
