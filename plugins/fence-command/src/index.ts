@@ -1,1 +1,3 @@
-export {};
+export { plugin } from './plugin.js';
+export { fenceCommandConfigSchema } from './config.js';
+export type { FenceCommandConfig } from './config.js';
