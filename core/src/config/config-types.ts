@@ -34,6 +34,8 @@ export interface FailoverSettings {
   selection_method: string;
   connection_failover_method: string;
   fencing_method: string;
+  unreachable_master_policy: 'abort' | 'failover';
+  promotion_timeout: number;
 }
 
 /** `[archive]` after validation. */

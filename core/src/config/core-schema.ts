@@ -83,6 +83,14 @@ export const failoverSection: ObjectSchema = {
     selection_method: pluginName('Plugin ordering failover candidates.'),
     connection_failover_method: pluginName('Plugin repointing connection proxies.'),
     fencing_method: pluginName('Plugin fencing an old master (default: its control plugin, immediate stop).'),
+    unreachable_master_policy: {
+      type: 'string',
+      enum: ['abort', 'failover'],
+      default: 'abort',
+      description:
+        'When the old master cannot be fenced and its state is unknown (no answer at all, e.g. a network partition): abort keeps it master and alerts (never two writable masters); failover promotes anyway (only with external fencing you trust). A master whose port refuses connections is known not to accept writes and does not need this.',
+    },
+    promotion_timeout: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'Seconds a promotion may take before the next candidate is tried.' },
   },
   additionalProperties: false,
 };

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PluginDeclaration } from '@handyrep/plugin-sdk';
@@ -14,6 +15,7 @@ export async function workspacePluginDeclarations(workspaceRoot: string): Promis
   }
   const declarations: PluginDeclaration[] = [];
   for (const entry of entries) {
+    if (!existsSync(join(dir, entry, 'package.json'))) continue;
     const loaded = await loadPlugin(join(dir, entry), { baseDir: workspaceRoot });
     declarations.push(loaded.declaration);
   }

@@ -69,7 +69,8 @@ export class SshConnectionPool {
         this.connections.set(key, connection);
       }
       if (connection.probing) {
-        await untilAborted(connection.probing, signal);
+        // Its health is in doubt after a timed-out command: don't wait to find out, use a fresh one.
+        connection.retire();
         continue;
       }
       await untilAborted(connection.ready, signal);

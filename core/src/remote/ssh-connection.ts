@@ -63,10 +63,11 @@ export class SshConnection {
   ready: Promise<void> = Promise.resolve();
   /** Commands started on this connection, to tell a fresh connection from a reused one. */
   commandsStarted = 0;
-  /** Set while the connection's health is in doubt after a timed-out command; new commands wait for it. */
+  /** Set while the connection's health is in doubt after a timed-out command. */
   probing: Promise<void> | undefined;
 
   private active = 0;
+  private retired = false;
   private readonly waiters: (() => void)[] = [];
 
   constructor(
@@ -76,7 +77,8 @@ export class SshConnection {
     readonly client: Client,
     private readonly limits: SshConnectionLimits,
     private readonly logger: Logger,
-    private readonly onClosed: (connection: SshConnection) => void,
+    /** Called once when the connection must no longer be handed out. */
+    private readonly onLeavePool: (connection: SshConnection) => void,
   ) {}
 
   /** Marks the connection unusable and tears the socket down; idempotent. */
@@ -93,11 +95,22 @@ export class SshConnection {
     this.client.destroy();
   }
 
+  /**
+   * Takes the connection out of the pool without disturbing commands still
+   * running on it; it is ended once they finish (or dropped by its probe).
+   */
+  retire(): void {
+    if (this.state === 'closed' || this.retired) return;
+    this.retired = true;
+    this.onLeavePool(this);
+    this.endIfIdle();
+  }
+
   /** Records that the socket closed (or is being closed) and releases anyone waiting for a channel. */
   markClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.onClosed(this);
+    this.onLeavePool(this);
     // Waiters wake up, find the connection closed and go to a fresh one.
     for (const wake of this.waiters.splice(0)) wake();
   }
@@ -231,6 +244,7 @@ export class SshConnection {
       this.active--;
       const next = this.waiters.shift();
       if (next) next();
+      else this.endIfIdle();
     };
     if (signal.aborted) return Promise.reject(signal.reason);
     if (this.active < this.limits.maxChannels || this.state === 'closed') {
@@ -251,6 +265,12 @@ export class SshConnection {
       this.waiters.push(wake);
       signal.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  private endIfIdle(): void {
+    if (!this.retired || this.active > 0 || this.state === 'closed') return;
+    this.markClosed();
+    this.client.end();
   }
 
   /**

@@ -22,6 +22,8 @@ export interface SshdFixture {
   knownHostsLine: string;
   /** A known_hosts line for this address with some other key (a "changed host key"). */
   wrongKnownHostsLine: string;
+  /** A private key sshd does not accept for anyone. */
+  unauthorizedKeyPath: string;
   /** A directory the login user may write to. */
   userDir: string;
   /** PID of the listening sshd. */
@@ -64,6 +66,8 @@ async function waitForBanner(address: string, port: number, ms: number): Promise
 export async function startSshd(dir: string, address: string, port: number): Promise<SshdFixture> {
   const base = join(dir, 'sshd');
   await mkdir(base, { recursive: true });
+  // sshd reads authorized_keys as the login user, who must be able to reach it.
+  await chmod(dir, 0o755);
   await chmod(base, 0o755);
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const hostKeyPath = join(base, 'host_ed25519');
@@ -114,6 +118,7 @@ export async function startSshd(dir: string, address: string, port: number): Pro
     hostKey,
     knownHostsLine: `[${address}]:${port} ${hostKey}`,
     wrongKnownHostsLine: `[${address}]:${port} ${await publicKey(otherKeyPath)}`,
+    unauthorizedKeyPath: otherKeyPath,
     userDir,
     pid: () => {
       if (running?.child.pid === undefined) throw new Error('sshd is not running');

@@ -1,0 +1,48 @@
+import 'reflect-metadata';
+import { errorMessage } from '@handyrep/plugin-sdk';
+import type { AlertSeverity, AlertType, Clock, Logger } from '@handyrep/plugin-sdk';
+import { inject, injectable } from 'tsyringe';
+import { Tokens } from '../di/tokens.js';
+import type { PluginHost } from '../plugins/plugin-host.js';
+import type { ServerRegistry } from '../registry/server-registry.js';
+
+/**
+ * Alerts go to the log always and to the configured alert plugin when there
+ * is one. Sending never throws: a broken alert channel must not break a failover.
+ */
+@injectable()
+export class AlertService {
+  constructor(
+    @inject(Tokens.plugins) private readonly plugins: PluginHost,
+    @inject(Tokens.logger) private readonly logger: Logger,
+    @inject(Tokens.clock) private readonly clock: Clock,
+    @inject(Tokens.registry) private readonly registry: ServerRegistry,
+  ) {}
+
+  /** Sends one alert. */
+  async send(type: AlertType, severity: AlertSeverity, message: string, server?: string): Promise<void> {
+    const level = severity === 'critical' ? 'error' : severity === 'warning' ? 'warn' : 'info';
+    this.logger[level](`ALERT ${type}: ${message}`, { alert: type, severity, ...(server ? { server } : {}) });
+    let plugin;
+    try {
+      plugin = this.plugins.byKey('alert', 'handyrep', 'push_alert_method');
+    } catch (err) {
+      this.logger.error(`alert plugin unavailable: ${errorMessage(err)}`, { alert: type });
+      return;
+    }
+    if (!plugin) return;
+    try {
+      const result = await plugin.send({
+        type,
+        severity,
+        message,
+        at: this.clock.now(),
+        cluster_status: this.registry.clusterStatus().status,
+        ...(server ? { server } : {}),
+      });
+      if (result.result !== 'SUCCESS') this.logger.error(`alert ${type} not delivered: ${result.details}`, { alert: type });
+    } catch (err) {
+      this.logger.error(`alert ${type} not delivered: ${errorMessage(err)}`, { alert: type });
+    }
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Cluster-level problems that are not any one server's status: a failover
+ * that failed, a master only HandyRep cannot reach. They keep the cluster at
+ * "warning" until cleared, as the spec's cluster rules ask.
+ */
+export class ClusterIssues {
+  private readonly issues = new Map<string, string>();
+
+  /** Records (or replaces) the issue under `key`. */
+  set(key: string, message: string): void {
+    this.issues.set(key, message);
+  }
+
+  /** Clears the issue under `key`. */
+  clear(key: string): void {
+    this.issues.delete(key);
+  }
+
+  /** The current issues' messages. */
+  list(): string[] {
+    return [...this.issues.values()];
+  }
+}

@@ -1,0 +1,77 @@
+import { quoteConninfoValue } from '../remote/libpq-conninfo.js';
+
+/**
+ * Parses a libpq key/value connection string (the form primary_conninfo
+ * uses): `key=value` pairs, values optionally single-quoted with `\'` and
+ * `\\` escapes. URIs are not accepted.
+ */
+export function parseConninfo(text: string): [string, string][] {
+  const pairs: [string, string][] = [];
+  let i = 0;
+  const skipSpace = (): void => {
+    while (i < text.length && /\s/.test(text[i] ?? '')) i += 1;
+  };
+  for (;;) {
+    skipSpace();
+    if (i >= text.length) return pairs;
+    const keyStart = i;
+    while (i < text.length && /[A-Za-z0-9_]/.test(text[i] ?? '')) i += 1;
+    const key = text.slice(keyStart, i);
+    skipSpace();
+    if (key === '' || text[i] !== '=') throw new TypeError(`malformed connection string near position ${keyStart}`);
+    i += 1;
+    skipSpace();
+    let value = '';
+    if (text[i] === "'") {
+      i += 1;
+      for (;;) {
+        if (i >= text.length) throw new TypeError('unterminated quoted value in connection string');
+        const char = text[i] ?? '';
+        if (char === '\\' && i + 1 < text.length) {
+          value += text[i + 1];
+          i += 2;
+        } else if (char === "'") {
+          i += 1;
+          break;
+        } else {
+          value += char;
+          i += 1;
+        }
+      }
+    } else {
+      while (i < text.length && !/\s/.test(text[i] ?? '')) {
+        if (text[i] === '\\' && i + 1 < text.length) {
+          value += text[i + 1];
+          i += 2;
+        } else {
+          value += text[i];
+          i += 1;
+        }
+      }
+    }
+    pairs.push([key, value]);
+  }
+}
+
+/** Formats pairs as a libpq connection string, quoting every value. */
+export function formatConninfo(pairs: readonly (readonly [string, string])[]): string {
+  return pairs.map(([key, value]) => `${key}=${quoteConninfoValue(value)}`).join(' ');
+}
+
+/**
+ * The replica's own primary_conninfo pointed at a new upstream: host and port
+ * replaced, `hostaddr` dropped, everything else (user, password, SSL
+ * settings, application_name) kept as the operator or the clone wrote it.
+ */
+export function retargetConninfo(current: string, host: string, port: number, applicationName: string): string {
+  const kept = parseConninfo(current).filter(([key]) => !['host', 'hostaddr', 'port'].includes(key));
+  const pairs: [string, string][] = [['host', host], ['port', String(port)], ...kept];
+  if (!pairs.some(([key]) => key === 'application_name')) pairs.push(['application_name', applicationName]);
+  return formatConninfo(pairs);
+}
+
+/** A SQL string literal (standard_conforming_strings on, as since 9.1). */
+export function sqlLiteral(value: string): string {
+  if (value.includes('\0')) throw new TypeError('a SQL literal cannot contain a NUL byte');
+  return `'${value.replace(/'/g, "''")}'`;
+}
