@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DockerLauncher, dockerAvailable } from './docker.js';
 import { generateHandyrepConf, type ConfOverrides } from './config.js';
 import { Faults } from './faults.js';
 import { LocalLauncher, type Launcher, type ProcHandle, type ReaperHandle } from './launcher.js';
@@ -806,24 +807,21 @@ export class Cluster {
   }
 }
 
-async function dockerEngineAnswers(): Promise<string | null> {
-  const { dockerAvailable } = await import('./docker.js');
-  return dockerAvailable();
+/** The backend a name resolves to: 'auto' is docker when an engine answers on DOCKER_HOST, else local. */
+export async function resolveBackend(name: BackendName = 'local'): Promise<{ backend: 'local' | 'docker'; reason: string }> {
+  if (name === 'local') return { backend: 'local', reason: 'requested' };
+  const why = await dockerAvailable();
+  if (name === 'docker') {
+    if (why !== null) throw new Error(`backend 'docker' requested but no Docker engine: ${why}`);
+    return { backend: 'docker', reason: 'requested' };
+  }
+  return why === null ? { backend: 'docker', reason: 'a Docker engine answers' } : { backend: 'local', reason: why };
 }
 
 /** Creates and starts a cluster; returns when every replica streams and every sshd accepts the key. */
 export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster> {
-  let backend = opts.backend ?? 'local';
-  let launcher: Launcher;
-  if (backend === 'auto') backend = (await dockerEngineAnswers()) === null ? 'docker' : 'local';
-  if (backend === 'docker') {
-    const why = await dockerEngineAnswers();
-    if (why !== null) throw new Error(`backend 'docker' requested but no Docker engine answers: ${why}`);
-    const { DockerLauncher } = await import('./docker.js');
-    launcher = new DockerLauncher();
-  } else {
-    launcher = new LocalLauncher();
-  }
+  const { backend } = await resolveBackend(opts.backend ?? 'local');
+  const launcher: Launcher = backend === 'docker' ? new DockerLauncher() : new LocalLauncher();
   const slot = await acquireSlot(opts.label ?? 'c');
   const cluster = new Cluster(slot, launcher, { ...opts, backend });
   registerCluster(cluster);

@@ -9,4 +9,4 @@ export * from './proc.js';
 export * from './slots.js';
 export * from './teardown.js';
 export { liveClusters } from './registry.js';
-export { dockerAvailable } from './docker.js';
+export * from './docker.js';

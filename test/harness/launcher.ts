@@ -2,7 +2,7 @@
 // children of the test process; the docker launcher (docker.ts) runs them in
 // one container per host that shares the host's network and PID namespaces, so
 // addresses, PIDs, /proc and signals mean the same in both.
-import { Daemon, run, type DaemonOptions, type RunOptions, type RunResult } from './proc.js';
+import { Daemon, run, settlesWithin, type DaemonOptions, type RunOptions, type RunResult } from './proc.js';
 import { HostReaper } from './reaper.js';
 
 export interface ProcHandle {
@@ -50,7 +50,9 @@ export class LocalLauncher implements Launcher {
     return new Daemon(cmd, args, opts);
   }
   async reaper(_host: string, logFile: string): Promise<ReaperHandle> {
-    return new HostReaper(logFile);
+    const r = new HostReaper(logFile);
+    if (!(await settlesWithin(r.ready, 10_000))) throw new Error('the host reaper (perl) did not start');
+    return r;
   }
   ownPids(): number[] {
     return [];

@@ -17,6 +17,7 @@ import { settlesWithin } from './proc.js';
 const PERL = String.raw`
 use strict; use warnings; use POSIX (); use JSON::PP ();
 $| = 1;
+print "hello $$\n";
 my %nr = (x86_64 => 157, aarch64 => 167, i686 => 172, i386 => 172, armv7l => 172, ppc64le => 171, s390x => 172, riscv64 => 167);
 my $arch = (POSIX::uname())[4];
 if (defined $nr{$arch}) {
@@ -78,7 +79,10 @@ exit 0;
 
 export class HostReaper {
   readonly child: ChildProcess;
-  readonly pid: number;
+  /** The reaper's own pid (reported by it: differs from child.pid when wrapped, e.g. in docker exec). */
+  pid: number;
+  private helloResolve!: () => void;
+  readonly ready: Promise<void>;
   private pending: Array<(line: string) => void> = [];
   private exitWaiters = new Map<number, Array<() => void>>();
   private readonly exitedPids = new Set<number>();
@@ -86,10 +90,13 @@ export class HostReaper {
   private closed = false;
   readonly whenExited: Promise<void>;
 
-  constructor(logFile: string) {
+  /** `wrap`: a command prefix the reaper runs under (e.g. `docker exec -i <container>`). */
+  constructor(logFile: string, wrap: string[] = []) {
     const fd = openSync(logFile, 'a');
+    this.ready = new Promise((r) => (this.helloResolve = r));
     try {
-      this.child = spawn('/usr/bin/perl', ['-e', PERL], { stdio: ['pipe', 'pipe', fd], detached: true, cwd: '/' });
+      const argv = [...wrap, '/usr/bin/perl', '-e', PERL];
+      this.child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', fd], detached: true, cwd: '/' });
     } finally {
       closeSync(fd);
     }
@@ -99,6 +106,11 @@ export class HostReaper {
     this.whenExited = new Promise((resolve) => this.child.on('exit', () => resolve()));
     const rl = createInterface({ input: this.child.stdout! });
     rl.on('line', (line) => {
+      if (line.startsWith('hello ')) {
+        this.pid = Number(line.slice(6));
+        this.helloResolve();
+        return;
+      }
       const m = /^exited (\d+) /.exec(line);
       if (m) {
         const pid = Number(m[1]);

@@ -4,6 +4,7 @@
 // its owner left behind (processes, iptables rules, base directory) is removed.
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, chmodSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeContainersSync } from './docker.js';
 import { cmdline, cwdOf, descendants, isAlive, listProcesses, readStat, run, signal, waitGone } from './proc.js';
 
 export const HARNESS_ROOT = process.env.HANDYREP_HARNESS_ROOT ?? '/tmp/handyrep-harness';
@@ -110,6 +111,7 @@ export async function removeSlotRules(n: number): Promise<string[]> {
 
 async function cleanupStale(n: number, owner: SlotOwner | null): Promise<void> {
   if (owner?.baseDir) {
+    removeContainersSync(owner.baseDir);
     await killProcessesUnder(owner.baseDir);
     rmSync(owner.baseDir, { recursive: true, force: true });
   }

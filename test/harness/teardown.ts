@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import type { Cluster } from './cluster.js';
 import { descendants, isAlive, listProcesses, signal, waitGone } from './proc.js';
+import { removeContainersSync } from './docker.js';
 import { findProcessesUnder, killProcessesUnder, removeSlotRules, ADDRESS_PREFIX } from './slots.js';
 
 export interface TeardownReport {
@@ -118,6 +119,7 @@ export function emergencyTeardownSync(c: Cluster): void {
         spawnSync('iptables', ['-w', '5', '-D', ...line.trim().split(/\s+/).slice(1)], { stdio: 'ignore', timeout: 10_000 });
       }
     }
+    if (c.launcher.kind === 'docker') removeContainersSync(c.baseDir);
     rmSync(c.baseDir, { recursive: true, force: true });
     c.slot.release();
   } catch (err) {
