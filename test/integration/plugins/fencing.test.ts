@@ -1,0 +1,205 @@
+// The fencing plugins against one real harness cluster (master + 1 replica):
+// fence_command with scripts written by the test, then fence_shutdown through
+// the real restart_pg_ctl control plugin, with SSH down, on a running master
+// and on a hung (SIGSTOPped) one. Subtests run in order and share the cluster;
+// the ones that stop or hang the master come last.
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { HandyRep } from '@handyrep/core';
+import type { FenceResult, FencingPlugin } from '@handyrep/plugin-sdk';
+import { createCluster, isAlive, type Cluster, type ConfOverrides } from '../../harness/index.js';
+
+let cluster: Cluster;
+const opened: HandyRep[] = [];
+
+/** Plugins this suite does not exercise (some not written yet): configured as none. */
+const UNUSED_PLUGINS: ConfOverrides = {
+  failover: { poll_method: null, replication_status_method: null, selection_method: null },
+  server_defaults: { promotion_method: null, clone_method: null },
+};
+
+/** Opens HandyRep on a config of its own (own server file and log) so instances never share saved state. */
+async function openHandyRep(name: string, overrides: ConfOverrides, edit: (ini: string) => string = (ini) => ini): Promise<HandyRep> {
+  const path = join(cluster.baseDir, `${name}.conf`);
+  const merged: ConfOverrides = {
+    ...UNUSED_PLUGINS,
+    ...overrides,
+    failover: { ...UNUSED_PLUGINS['failover'], ...overrides['failover'] },
+    server_defaults: { ...UNUSED_PLUGINS['server_defaults'], ...overrides['server_defaults'] },
+    handyrep: { server_file: join(cluster.baseDir, `${name}.save`), log_file: join(cluster.baseDir, `${name}.log`) },
+  };
+  writeFileSync(path, edit(cluster.handyrepConf(merged)), { mode: 0o600 });
+  const hr = await HandyRep.open(path);
+  opened.push(hr);
+  return hr;
+}
+
+function fencer(hr: HandyRep, name: string): FencingPlugin {
+  const instance = hr.pluginInstance('fencing', name);
+  assert.ok(instance, `${name} is loaded`);
+  return instance;
+}
+
+/** Writes an executable shell script into the cluster's base directory. */
+function script(name: string, body: string): string {
+  const path = join(cluster.baseDir, name);
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** What a TCP connection attempt to host:port gets. */
+function tcpOutcome(host: string, port: number, timeoutMs = 1000): Promise<'connected' | 'refused' | 'timeout' | string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (outcome: string): void => {
+      socket.removeAllListeners();
+      socket.on('error', () => undefined);
+      socket.destroy();
+      resolve(outcome);
+    };
+    socket.setTimeout(timeoutMs, () => done('timeout'));
+    socket.once('connect', () => done('connected'));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED' ? 'refused' : String(err.code)));
+  });
+}
+
+async function timed(work: () => Promise<FenceResult>): Promise<{ result: FenceResult; ms: number }> {
+  const started = performance.now();
+  const result = await work();
+  return { result, ms: Math.round(performance.now() - started) };
+}
+
+describe('fencing plugins on a real cluster', { timeout: 120_000 }, () => {
+  before(async () => {
+    const started = Date.now();
+    cluster = await createCluster({ replicas: 1, label: 'fencing' });
+    console.log(`# cluster up in ${Date.now() - started} ms at ${cluster.baseDir}`);
+  });
+
+  after(async () => {
+    for (const hr of opened) await hr.close().catch(() => undefined);
+    await cluster?.teardown();
+  });
+
+  describe('fence_command', () => {
+    it('hands server name and a hostile host name over as exact single arguments; exit 0 → fenced', async () => {
+      const marker = join(cluster.baseDir, 'marker');
+      const hostileHost = `odd host';"; touch ${marker}; $(touch ${marker}) \`touch ${marker}\``;
+      const argvFile = join(cluster.baseDir, 'argv.out');
+      const recorder = script('record-argv.sh', `for a in "$@"; do printf '%s\\0' "$a"; done > '${argvFile}'\necho "switched off $1"`);
+      const fixedArgs = ['--fixed arg "one"', '--two=$(touch x);'];
+      const hr = await openHandyRep(
+        'fence-command-ok',
+        {
+          failover: { fencing_method: 'fence_command' },
+          server_defaults: { restart_method: null },
+          'servers.odd': { hostname: hostileHost, role: 'fence_target' },
+          'plugins.fence_command': { command: recorder, 'args[]': fixedArgs[0]!, timeout_ms: 5000 },
+        },
+        // A second fixed argument: INI lists repeat `args[] =`, which a one-key-per-line model cannot express.
+        (ini) => ini.replace(/^args\[\] = .*$/m, (line) => `${line}\nargs[] = ${JSON.stringify(fixedArgs[1])}`),
+      );
+      const { result, ms } = await timed(() => fencer(hr, 'fence_command').fence('odd'));
+      console.log(`# fence_command (exit 0) took ${ms} ms`);
+      assert.equal(result.result, 'SUCCESS', result.details);
+      assert.equal(result.fenced, true);
+      assert.match(result.details, /switched off --fixed arg "one"/);
+      const argv = readFileSync(argvFile, 'utf8').split('\0').slice(0, -1);
+      assert.deepEqual(argv, [...fixedArgs, 'odd', hostileHost]);
+      assert.equal(existsSync(marker), false, 'nothing in an argument was run by a shell');
+    });
+
+    it('non-zero exit → FAIL, fenced false, exit code and trimmed stderr', async () => {
+      const failing = script('fence-fails.sh', 'echo "  power switch said no  " >&2\nexit 3');
+      const hr = await openHandyRep('fence-command-fails', {
+        failover: { fencing_method: 'fence_command' },
+        server_defaults: { restart_method: null },
+        'plugins.fence_command': { command: failing, timeout_ms: 5000 },
+      });
+      const { result } = await timed(() => fencer(hr, 'fence_command').fence('pg1'));
+      assert.equal(result.result, 'FAIL');
+      assert.equal(result.fenced, false);
+      assert.match(result.details, /exited with code 3 after \d+ ms: power switch said no$/);
+      assert.equal((result as { exit_code?: unknown }).exit_code, 3);
+    });
+
+    it('a command sleeping past timeout_ms → FAIL within the time-out, and it is killed', async () => {
+      const pidFile = join(cluster.baseDir, 'sleeper.pid');
+      const sleeper = script('fence-sleeps.sh', `echo $$ > '${pidFile}'\nexec sleep 30`);
+      const timeoutMs = 1500;
+      const hr = await openHandyRep('fence-command-sleeps', {
+        failover: { fencing_method: 'fence_command' },
+        server_defaults: { restart_method: null },
+        'plugins.fence_command': { command: sleeper, timeout_ms: timeoutMs },
+      });
+      const { result, ms } = await timed(() => fencer(hr, 'fence_command').fence('pg1'));
+      console.log(`# fence_command (sleeper, timeout_ms ${timeoutMs}) answered after ${ms} ms`);
+      assert.equal(result.result, 'FAIL');
+      assert.equal(result.fenced, false);
+      assert.match(result.details, new RegExp(`gave no answer within ${timeoutMs} ms and was killed`));
+      assert.ok(ms >= timeoutMs - 50 && ms < timeoutMs + 1000, `answered after ${ms} ms`);
+      assert.equal(isAlive(Number(readFileSync(pidFile, 'utf8').trim())), false, 'the sleeping command was killed');
+    });
+  });
+
+  describe('fence_shutdown (through restart_pg_ctl)', () => {
+    let fence: FencingPlugin;
+
+    before(async () => {
+      const hr = await openHandyRep('fence-shutdown', {
+        failover: { fencing_method: 'fence_shutdown' },
+        'plugins.fence_shutdown': { stop_timeout_ms: 3000, confirm_timeout_ms: 3000, confirm_interval_ms: 100, check_timeout_ms: 1000 },
+      });
+      fence = fencer(hr, 'fence_shutdown');
+    });
+
+    it('master SSH down while postgres runs → FAIL, fenced false, "still accepting connections"', async () => {
+      const master = cluster.master;
+      await cluster.faults.sshDown(master);
+      try {
+        const { result, ms } = await timed(() => fence.fence(master.name));
+        console.log(`# fence_shutdown with SSH down answered after ${ms} ms: ${result.details}`);
+        assert.equal(result.result, 'FAIL');
+        assert.equal(result.fenced, false);
+        assert.match(result.details, /still accepting connections/);
+        assert.equal(cluster.isPostgresRunning(master), true);
+        assert.deepEqual(await cluster.query(master, 'SELECT 1 AS one'), [{ one: 1 }]);
+      } finally {
+        await cluster.faults.sshUp(master);
+      }
+    });
+
+    it('running master → SUCCESS, fenced true; its port refuses and the postmaster is gone', async () => {
+      const master = cluster.master;
+      assert.equal(cluster.isPostgresRunning(master), true);
+      const { result, ms } = await timed(() => fence.fence(master.name));
+      console.log(`# fence_shutdown of a running master took ${ms} ms: ${result.details}`);
+      assert.equal(result.result, 'SUCCESS', result.details);
+      assert.equal(result.fenced, true);
+      assert.equal(await tcpOutcome(master.address, master.pgPort), 'refused');
+      assert.equal(cluster.isPostgresRunning(master), false);
+      assert.ok(!result.details.includes(cluster.superuserPassword));
+    });
+
+    it('hung master (SIGSTOP) → FAIL, fenced false: the postmaster cannot be confirmed down', async () => {
+      const master = cluster.master;
+      await cluster.faults.start(master);
+      await cluster.faults.hang(master);
+      try {
+        const { result, ms } = await timed(() => fence.fence(master.name));
+        console.log(`# fence_shutdown of a hung master answered after ${ms} ms: ${result.details}`);
+        assert.equal(result.result, 'FAIL');
+        assert.equal(result.fenced, false);
+        assert.match(result.details, /postmaster still running but does not answer \(hung\?\)/);
+        assert.equal(cluster.isPostgresRunning(master), true);
+        assert.ok(ms < 3000 + 3000 + 1000 + 1500, `bounded by stop, confirm and check time-outs (${ms} ms)`);
+      } finally {
+        await cluster.faults.resume(master);
+      }
+    });
+  });
+});
