@@ -138,6 +138,17 @@ describe('fence_shutdown', () => {
     assertNoSecret(kit, result.details);
   });
 
+  it('a control plugin that reports SSH errors as FAIL with error_code counts as "never reached the host" too', async () => {
+    const { fence, control, kit } = await setup();
+    control.faststopBehaviour = async () => fail('faststop on db1: cannot connect to ssh', { error_code: ErrorCodes.SSH_CONNECT });
+    control.statusBehaviour = async () => fail('status on db1: cannot connect to ssh', { running: false, error_code: ErrorCodes.SSH_CONNECT });
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, false);
+    assert.match(result.details, /still accepting connections/);
+    assert.match(result.details, /status failed: status on db1: cannot connect to ssh/);
+    assert.equal(kit.sql.queries.length, 1);
+  });
+
   it('SSH down and the port refuses on a reachable host: fenced true', async () => {
     const { fence, control, kit } = await setup();
     control.faststopBehaviour = async () => {

@@ -1,6 +1,13 @@
-import { ErrorCodes, errorMessage, hasErrorCode } from '@handyrep/plugin-sdk';
+import { ErrorCodes, errorMessage } from '@handyrep/plugin-sdk';
 import type { ControlPlugin } from '@handyrep/plugin-sdk';
 import { bounded } from './bounded.js';
+
+/** Error codes that mean the command never started on the host: no SSH session was ever opened. */
+const NEVER_SENT: ReadonlySet<unknown> = new Set([ErrorCodes.SSH_CONNECT, ErrorCodes.SSH_HOST_KEY]);
+
+function codeOf(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined;
+}
 
 /** What asking the control plugin for an immediate stop achieved. */
 export interface StopOutcome {
@@ -22,11 +29,12 @@ export async function immediateStop(control: ControlPlugin | undefined, server: 
   try {
     const result = await bounded(() => control.faststop(server), timeoutMs, 'control plugin faststop');
     if (result.result === 'SUCCESS') return { ok: true, mayHaveReachedHost: true, detail: `immediate stop succeeded${result.details ? ` (${result.details})` : ''}` };
+    // Control plugins that turn errors into FAIL dictionaries keep the coded error as `error_code`.
+    const mayHaveReachedHost = !NEVER_SENT.has((result as { error_code?: unknown }).error_code);
     const exit = result.exit_code === undefined ? '' : `, exit code ${String(result.exit_code)}`;
     const stderr = result.stderr ? `, stderr: ${result.stderr}` : '';
-    return { ok: false, mayHaveReachedHost: true, detail: `immediate stop failed: ${result.details}${exit}${stderr}` };
+    return { ok: false, mayHaveReachedHost, detail: `immediate stop failed: ${result.details}${exit}${stderr}` };
   } catch (err) {
-    const neverSent = hasErrorCode(err, ErrorCodes.SSH_CONNECT) || hasErrorCode(err, ErrorCodes.SSH_HOST_KEY);
-    return { ok: false, mayHaveReachedHost: !neverSent, detail: `immediate stop failed: ${errorMessage(err)}` };
+    return { ok: false, mayHaveReachedHost: !NEVER_SENT.has(codeOf(err)), detail: `immediate stop failed: ${errorMessage(err)}` };
   }
 }
