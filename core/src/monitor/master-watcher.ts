@@ -1,0 +1,104 @@
+import pg from 'pg';
+import { errorMessage } from '@handyrep/plugin-sdk';
+import type { Logger, Secrets, ServerView } from '@handyrep/plugin-sdk';
+
+/** Connection settings of the watcher. */
+export interface MasterWatcherSettings {
+  /** `postgres_superuser`. */
+  user: string;
+  /** `handyrep_db`. */
+  database: string;
+  /** `connect_timeout` in ms. */
+  connectTimeoutMs: number;
+}
+
+/**
+ * Event-driven detection (ARCHITECTURE.md): holds one idle connection to the
+ * master and reports the moment it drops. A SIGKILLed postmaster's backends
+ * are terminated at once, so the 'error'/'end' event arrives within
+ * milliseconds; a hung or partitioned master drops nothing, which the
+ * periodic poll covers.
+ */
+export class MasterWatcher {
+  private client: pg.Client | undefined;
+  private watching: string | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly servers: ServerView,
+    private readonly secrets: Secrets,
+    private readonly settings: MasterWatcherSettings,
+    private readonly logger: Logger,
+    private readonly onLoss: (master: string, lostAt: number, reason: string) => void,
+  ) {}
+
+  /** The master being watched, if a connection is held. */
+  watched(): string | undefined {
+    return this.watching;
+  }
+
+  /** Holds a connection to `master` (replacing one to another server); resolves once connected or failed. */
+  async watch(master: string): Promise<boolean> {
+    if (this.closed) return false;
+    if (this.watching === master && this.client) return true;
+    this.release();
+    const definition = this.servers.get(master);
+    const client = new pg.Client({
+      host: definition.hostname,
+      port: definition.port,
+      user: this.settings.user,
+      database: this.settings.database,
+      password: this.secrets.get('superuser_password'),
+      application_name: 'handyrep_watch',
+      connectionTimeoutMillis: this.settings.connectTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 1000,
+    });
+    let reported = false;
+    const lost = (reason: string): void => {
+      if (reported || this.client !== client) return;
+      reported = true;
+      const lostAt = Date.now();
+      this.client = undefined;
+      this.watching = undefined;
+      client.end().catch(() => undefined);
+      this.logger.warn(`connection to master ${master} lost: ${reason}`, { server: master, component: 'watcher' });
+      this.onLoss(master, lostAt, reason);
+    };
+    client.on('error', (err) => lost(errorMessage(err)));
+    client.on('end', () => lost('connection closed'));
+    this.client = client;
+    this.watching = master;
+    try {
+      await client.connect();
+      return true;
+    } catch (err) {
+      if (this.client === client) {
+        this.client = undefined;
+        this.watching = undefined;
+      }
+      reported = true;
+      client.end().catch(() => undefined);
+      this.logger.debug(`cannot hold a connection to master ${master}: ${errorMessage(err)}`, { server: master, component: 'watcher' });
+      return false;
+    }
+  }
+
+  /** Drops the held connection without reporting a loss. */
+  release(): void {
+    const client = this.client;
+    this.client = undefined;
+    this.watching = undefined;
+    if (client) {
+      client.removeAllListeners('end');
+      client.on('error', () => undefined);
+      client.end().catch(() => undefined);
+    }
+  }
+
+  /** Stops watching for good. */
+  close(): void {
+    this.closed = true;
+    this.release();
+  }
+}
