@@ -31,7 +31,8 @@ export async function immediateStop(control: ControlPlugin | undefined, server: 
     if (result.result === 'SUCCESS') return { ok: true, mayHaveReachedHost: true, detail: `immediate stop succeeded${result.details ? ` (${result.details})` : ''}` };
     // Control plugins that turn errors into FAIL dictionaries keep the coded error as `error_code`.
     const mayHaveReachedHost = !NEVER_SENT.has((result as { error_code?: unknown }).error_code);
-    const exit = result.exit_code === undefined ? '' : `, exit code ${String(result.exit_code)}`;
+    // null is "no exit code" (ended by a signal, or the command never ran): the details say which.
+    const exit = typeof result.exit_code === 'number' ? `, exit code ${result.exit_code}` : '';
     const stderr = result.stderr ? `, stderr: ${result.stderr}` : '';
     return { ok: false, mayHaveReachedHost, detail: `immediate stop failed: ${result.details}${exit}${stderr}` };
   } catch (err) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HandyRep } from '@handyrep/core';
 import type { FenceResult, FencingPlugin } from '@handyrep/plugin-sdk';
-import { createCluster, isAlive, type Cluster, type ConfOverrides } from '../../harness/index.js';
+import { createCluster, waitGone, type Cluster, type ConfOverrides } from '../../harness/index.js';
 
 let cluster: Cluster;
 const opened: HandyRep[] = [];
@@ -142,7 +142,8 @@ describe('fencing plugins on a real cluster', { timeout: 120_000 }, () => {
       assert.equal(result.fenced, false);
       assert.match(result.details, new RegExp(`gave no answer within ${timeoutMs} ms and was killed`));
       assert.ok(ms >= timeoutMs - 50 && ms < timeoutMs + 1000, `answered after ${ms} ms`);
-      assert.equal(isAlive(Number(readFileSync(pidFile, 'utf8').trim())), false, 'the sleeping command was killed');
+      // SIGKILL is delivered asynchronously: give the process a moment to be gone.
+      assert.deepEqual(await waitGone([Number(readFileSync(pidFile, 'utf8').trim())], 2000), [], 'the sleeping command was killed');
     });
   });
 
