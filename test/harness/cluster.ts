@@ -99,8 +99,8 @@ export interface HostState {
   postgres?: ProcHandle;
   pgbouncer?: ProcHandle;
   hungPids: number[];
-  /** Every postmaster pid ever seen on this host (teardown checks them). */
-  seenPostmasters: Set<number>;
+  /** Every postmaster ever seen on this host: pid -> start time (guards against PID reuse). */
+  seenPostmasters: Map<number, number>;
 }
 
 const PG_PORT = 5432;
@@ -179,7 +179,7 @@ export class Cluster {
       h.pgbouncerLog = join(h.dir, 'pgbouncer.log');
       this.hosts.push(h);
     }
-    for (const h of this.hosts) this.state.set(h.name, { sshUp: false, hungPids: [], seenPostmasters: new Set() });
+    for (const h of this.hosts) this.state.set(h.name, { sshUp: false, hungPids: [], seenPostmasters: new Map() });
   }
 
   private makeHost(name: string, kind: Host['kind'], role: HostRole, address: string): Host {
@@ -325,8 +325,9 @@ export class Cluster {
       return null;
     }
     if (!(pid > 0) || !isAlive(pid)) return null;
-    if (readStat(pid)?.comm !== 'postgres') return null;
-    st.seenPostmasters.add(pid);
+    const stat = readStat(pid);
+    if (stat?.comm !== 'postgres') return null;
+    st.seenPostmasters.set(pid, stat.startTime);
     return pid;
   }
 
@@ -515,7 +516,7 @@ export class Cluster {
       if (st.pgbouncer) pids.add(st.pgbouncer.pid);
       const pm = h.kind === 'postgres' ? this.postmasterPid(h) : null;
       if (pm) pids.add(pm);
-      for (const p of st.seenPostmasters) pids.add(p);
+      for (const [p, start] of st.seenPostmasters) if (readStat(p)?.startTime === start) pids.add(p);
     }
     for (const e of this.etcdProcs) pids.add(e.pid);
     for (const p of this.observers.pids()) pids.add(p);

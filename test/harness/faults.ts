@@ -2,7 +2,7 @@
 // signals to PIDs, pg_ctl, iptables rules, SQL.
 import { join } from 'node:path';
 import type { Cluster, Host } from './cluster.js';
-import { descendants, isAlive, listProcesses, PG_BIN, signal, sleep, tail, tcpReachable, waitFor, waitGone } from './proc.js';
+import { descendants, isAlive, listProcesses, PG_BIN, readStat, signal, sleep, tail, tcpReachable, waitFor, waitGone } from './proc.js';
 
 const FATAL_WAIT: ReadonlySet<string> = new Set(['SIGKILL', 'SIGQUIT', 'SIGABRT', 'SIGSEGV']);
 
@@ -21,7 +21,8 @@ export class Faults {
       user: 'postgres',
       logFile: h.logFile,
     });
-    st.seenPostmasters.add(st.postgres.pid);
+    const stat = readStat(st.postgres.pid);
+    if (stat) st.seenPostmasters.set(st.postgres.pid, stat.startTime);
     if (opts.wait ?? true) await this.c.waitPostgresReady(h, opts.timeoutMs ?? 30_000);
     return st.postgres.pid;
   }

@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import type { Cluster } from './cluster.js';
-import { descendants, isAlive, listProcesses, signal, waitGone } from './proc.js';
+import { descendants, isAlive, listProcesses, readStat, signal, waitGone } from './proc.js';
 import { removeContainersSync } from './docker.js';
 import { findProcessesUnder, killProcessesUnder, removeSlotRules, ADDRESS_PREFIX } from './slots.js';
 
@@ -46,7 +46,7 @@ export async function teardownCluster(c: Cluster): Promise<TeardownReport> {
     for (const p of st.hungPids) signal(p, 'SIGCONT');
     st.hungPids = [];
     const pm = c.postmasterPid(h);
-    const candidates = new Set<number>(st.seenPostmasters);
+    const candidates = new Set<number>([...st.seenPostmasters].filter(([p, start]) => readStat(p)?.startTime === start).map(([p]) => p));
     if (pm) candidates.add(pm);
     for (const p of candidates) {
       if (!isAlive(p)) continue;
