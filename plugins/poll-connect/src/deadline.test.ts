@@ -12,11 +12,11 @@ describe('withDeadline', () => {
   });
 
   it('gives up at the deadline and swallows a later rejection', async () => {
-    const late = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('late')), 100));
+    const late = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('late')), 500));
     const started = performance.now();
     assert.deepEqual(await withDeadline(late, 30), { finished: false });
-    assert.ok(performance.now() - started < 90);
+    assert.ok(performance.now() - started < 400);
     // An unhandled rejection would fail this test file.
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await new Promise((resolve) => setTimeout(resolve, 700));
   });
 });

@@ -103,7 +103,7 @@ describe('poll_connect plugin', () => {
     const elapsed = performance.now() - started;
     assert.equal(result.state, 'no_response');
     assert.match(result.details, /no answer within 200 ms/);
-    assert.ok(elapsed >= 190 && elapsed < 600, `took ${elapsed} ms`);
+    assert.ok(elapsed >= 190 && elapsed < 1500, `took ${elapsed} ms`);
     release?.();
   });
 

@@ -155,7 +155,7 @@ describe('ping against a fake backend', () => {
     const elapsed = performance.now() - started;
     assert.equal(outcome.state, 'no_response');
     assert.match(outcome.details, /connected, but no answer .* 300 ms/);
-    assert.ok(elapsed >= 290 && elapsed < 800, `took ${elapsed} ms`);
+    assert.ok(elapsed >= 290 && elapsed < 1500, `took ${elapsed} ms`);
   });
 
   it('is no_response when the server closes without answering', async () => {

@@ -93,7 +93,7 @@ describe('poll_isready plugin', () => {
       const result = await poll.poll(name);
       assert.equal(result.result, 'FAIL', name);
       assert.equal(result.state, 'bad_config', name);
-      assert.ok(result.duration_ms < 50, `${name} took ${result.duration_ms} ms`);
+      assert.ok(result.duration_ms < 500, `${name} took ${result.duration_ms} ms`);
     }
     assert.equal(test.logger.lines.filter((line) => line.level === 'debug').length, 2);
   });

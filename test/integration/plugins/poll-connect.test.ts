@@ -13,7 +13,7 @@ import type { Cluster, ConfOverrides } from '../../harness/index.js';
 
 const TIMEOUT_MS = 1000;
 /** What a poll may take beyond its time-out: timers and event-loop scheduling, never a second round trip. */
-const MARGIN_MS = 300;
+const MARGIN_MS = 500;
 const NX_HOST = 'handyrep-no-such-host.invalid';
 const WRONG_PASSWORD = 'Not-The-Password-4711';
 
