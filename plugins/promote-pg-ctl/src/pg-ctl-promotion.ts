@@ -1,0 +1,109 @@
+import { errorMessage, fail, success } from '@handyrep/plugin-sdk';
+import type { CommandResult, PluginContext, PromotionPlugin, ReturnDictionary } from '@handyrep/plugin-sdk';
+import type { PromotePgCtlConfig } from './config.js';
+import { promoteArgv } from './pg-ctl-promote-command.js';
+import { confirmLeftRecovery, inRecovery } from './recovery-check.js';
+import type { RecoveryCheckOptions } from './recovery-check.js';
+
+/** What promote_pg_ctl returns besides `result` and `details`. */
+export interface PromoteFields {
+  /** Whether the promote request may have reached the server: false = nothing was run, null = unknown (SSH failed mid-command). */
+  promote_sent: boolean | null;
+  /** True when the server was already out of recovery, so nothing was run. */
+  already_master: boolean;
+  /** Exit code of pg_ctl promote, when it ran. */
+  exit_code: number | null;
+  /** Its standard error, trimmed. */
+  stderr: string;
+  /** Coded error behind a FAIL, when there was one (e.g. HR_TIMEOUT, HR_SSH_CONNECT, HR_BAD_ARGUMENT). */
+  error_code: string | null;
+  /** Wall time of the whole call. */
+  duration_ms: number;
+}
+
+/** promote_pg_ctl's return dictionary. */
+export type PromoteResult = ReturnDictionary<PromoteFields>;
+
+function codeOf(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : null;
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split('\n').filter((line) => line.trim() !== '');
+  return lines[lines.length - 1]?.trim() ?? '';
+}
+
+/**
+ * The promote_pg_ctl promotion plugin: checks over SQL that the server is a
+ * replica, runs `pg_ctl promote -w` over SSH, then confirms over SQL that the
+ * server left recovery. SUCCESS means pg_is_in_recovery() said false.
+ */
+export class PgCtlPromotion implements PromotionPlugin {
+  constructor(private readonly context: PluginContext<PromotePgCtlConfig>) {}
+
+  /** Promotes `server`; see the README for every outcome. */
+  async promote(server: string): Promise<PromoteResult> {
+    const { config, clock, logger } = this.context;
+    const started = clock.now();
+    const fields = (over: Partial<PromoteFields>): PromoteFields => ({
+      promote_sent: false,
+      already_master: false,
+      exit_code: null,
+      stderr: '',
+      error_code: null,
+      ...over,
+      duration_ms: clock.now() - started,
+    });
+    const check: RecoveryCheckOptions = { sql: this.context.sql, timeoutMs: config.command_timeout_seconds * 1000 };
+
+    let argv: string[];
+    try {
+      argv = promoteArgv(this.context.servers.get(server), config.wait_seconds);
+    } catch (err) {
+      return fail(`promote ${server}: ${errorMessage(err)}; nothing done`, fields({ error_code: codeOf(err) }));
+    }
+
+    // Without SQL the outcome could not be confirmed; a promotion HandyRep cannot confirm is worse than none.
+    try {
+      if (!(await inRecovery(check, server))) {
+        logger.info(`${server} is already out of recovery; not promoting`, { server });
+        return success(`${server} is not in recovery (already a master); nothing done`, fields({ already_master: true }));
+      }
+    } catch (err) {
+      return fail(`promote ${server}: cannot check that it is in recovery (${errorMessage(err)}); nothing done`, fields({ error_code: codeOf(err) }));
+    }
+
+    let result: CommandResult;
+    try {
+      result = await this.context.shell.run(server, argv, { timeoutMs: (config.wait_seconds + config.command_timeout_seconds) * 1000 });
+    } catch (err) {
+      logger.error(`pg_ctl promote on ${server} did not complete`, { server, error: errorMessage(err) });
+      return fail(
+        `pg_ctl promote on ${server} did not complete (${errorMessage(err)}); the promotion may or may not have happened — check the server before promoting another`,
+        fields({ promote_sent: null, error_code: codeOf(err) }),
+      );
+    }
+    const stderr = result.stderr.trim();
+    const ran = { promote_sent: true, exit_code: result.exitCode, stderr };
+
+    // A failed pg_ctl gets one look only (it may have failed because the server just left recovery); success gets the full wait.
+    const confirmMs = result.exitCode === 0 ? config.confirm_seconds * 1000 : 0;
+    const confirmation = await confirmLeftRecovery({ ...check, clock, logger, confirmMs, intervalMs: config.confirm_interval_ms }, server);
+    const said = lastLine(stderr) || lastLine(result.stdout);
+    if (confirmation.confirmed) {
+      const took = clock.now() - started;
+      logger.info(`promoted ${server}`, { server, durationMs: took, checks: confirmation.checks });
+      const note = result.exitCode === 0 ? '' : ` (pg_ctl promote exited ${String(result.exitCode)}: ${said})`;
+      return success(`${server} promoted: out of recovery ${took} ms after the request${note}`, fields(ran));
+    }
+    logger.error(`promotion of ${server} not confirmed`, { server, exitCode: result.exitCode, last: confirmation.last });
+    if (result.exitCode !== 0) {
+      return fail(`pg_ctl promote on ${server} failed (exit ${String(result.exitCode)}): ${said}; ${confirmation.last}`, fields(ran));
+    }
+    return fail(
+      `pg_ctl promote on ${server} reported success, but the server was not confirmed out of recovery within ${config.confirm_seconds} s (${confirmation.last})`,
+      fields(ran),
+    );
+  }
+}
