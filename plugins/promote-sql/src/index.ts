@@ -1,1 +1,3 @@
-export {};
+export { plugin } from './plugin.js';
+export type { PromoteSqlConfig } from './config.js';
+export type { PromoteSqlFields, PromoteSqlResult } from './sql-promotion.js';
