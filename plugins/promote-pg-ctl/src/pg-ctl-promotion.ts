@@ -95,7 +95,7 @@ export class PgCtlPromotion implements PromotionPlugin {
       const took = clock.now() - started;
       logger.info(`promoted ${server}`, { server, durationMs: took, checks: confirmation.checks });
       const note = result.exitCode === 0 ? '' : ` (pg_ctl promote exited ${String(result.exitCode)}: ${said})`;
-      return success(`${server} promoted: out of recovery ${took} ms after the request${note}`, fields(ran));
+      return success(`${server} promoted in ${took} ms, confirmed out of recovery${note}`, fields(ran));
     }
     logger.error(`promotion of ${server} not confirmed`, { server, exitCode: result.exitCode, last: confirmation.last });
     if (result.exitCode !== 0) {

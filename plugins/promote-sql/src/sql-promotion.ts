@@ -105,7 +105,7 @@ export class SqlPromotion implements PromotionPlugin {
       const took = clock.now() - started;
       logger.info(`promoted ${server}`, { server, durationMs: took, checks: confirmation.checks });
       const note = answer === true ? '' : ` (${said})`;
-      return success(`${server} promoted: out of recovery ${took} ms after the request${note}`, fields({ promote_sent: true, pg_promote: answer }));
+      return success(`${server} promoted in ${took} ms, confirmed out of recovery${note}`, fields({ promote_sent: true, pg_promote: answer }));
     }
     logger.error(`promotion of ${server} not confirmed`, { server, said, last: confirmation.last });
     const tail = answer === null ? '; the promotion may or may not have happened — check the server before promoting another' : '';
