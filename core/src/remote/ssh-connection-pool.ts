@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import type { Logger } from '@handyrep/plugin-sdk';
 import { ErrorCodes, HandyRepError, TimeoutError, errorMessage } from '@handyrep/plugin-sdk';
 import { Client } from 'ssh2';
@@ -52,6 +53,8 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  */
 export class SshConnectionPool {
   private readonly connections = new Map<string, SshConnection>();
+  // Every connection whose socket may still be open, including ones no longer handed out.
+  private readonly live = new Set<SshConnection>();
 
   constructor(
     private readonly settings: SshPoolSettings,
@@ -79,27 +82,11 @@ export class SshConnectionPool {
     }
   }
 
-  /** Ends every connection; resolves once their sockets are closed (dead peers are cut after a second). */
+  /** Ends every connection, retired ones included; resolves once their sockets are closed (dead peers are cut after a second). */
   async close(): Promise<void> {
-    const all = [...this.connections.values()];
+    const all = [...this.live];
     this.connections.clear();
-    await Promise.all(
-      all.map(
-        (connection) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(() => {
-              connection.client.destroy();
-              resolve();
-            }, 1000);
-            connection.client.once('close', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            connection.markClosed();
-            connection.client.end();
-          }),
-      ),
-    );
+    await Promise.all(all.map((connection) => connection.end(1000)));
   }
 
   /** Number of pooled connections (open or opening), for tests and metrics. */
@@ -124,7 +111,9 @@ export class SshConnectionPool {
       }
       this.logger.debug('ssh connection error', { server: endpoint.server, error: err.message, level: err.level });
     });
+    this.live.add(connection);
     client.on('close', () => {
+      this.live.delete(connection);
       connection.markClosed();
       settle?.(new HandyRepError(ErrorCodes.SSH_CONNECT, `ssh connection to ${describeEndpoint(endpoint)} closed during login`));
     });
@@ -137,8 +126,6 @@ export class SshConnectionPool {
       const authentication = await this.authentication();
       const check = await this.hostKeys.prepare(endpoint.server, endpoint.host, endpoint.port);
       const config: ConnectConfig = {
-        host: endpoint.host,
-        port: endpoint.port,
         username: endpoint.user,
         ...authentication,
         readyTimeout: this.settings.connectTimeoutMs,
@@ -162,8 +149,15 @@ export class SshConnectionPool {
           else reject(err);
         };
         try {
-          client.connect(config);
+          // Our own socket (ssh2 waits for its 'connect' under readyTimeout), so it can always be destroyed.
+          const socket = new Socket();
+          socket.setNoDelay(true);
+          connection.socket = socket;
+          socket.connect({ host: endpoint.host, port: endpoint.port });
+          client.connect({ ...config, sock: socket });
         } catch (err) {
+          connection.socket?.destroy();
+          this.live.delete(connection);
           // ssh2 validates the key synchronously (e.g. an encrypted key without passphrase).
           settle(
             new HandyRepError(
@@ -178,6 +172,8 @@ export class SshConnectionPool {
     })();
     connection.ready.catch(() => {
       connection.discard('connect failed');
+      // It never connected: no 'close' will come to take it off the live list.
+      if (!connection.socket) this.live.delete(connection);
     });
     return connection;
   }

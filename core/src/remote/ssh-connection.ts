@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Logger } from '@handyrep/plugin-sdk';
 import { ErrorCodes, HandyRepError, errorMessage } from '@handyrep/plugin-sdk';
 import type { Client, ClientChannel } from 'ssh2';
@@ -63,6 +64,8 @@ export class SshConnection {
   ready: Promise<void> = Promise.resolve();
   /** Commands started on this connection, to tell a fresh connection from a reused one. */
   commandsStarted = 0;
+  /** The TCP socket under the SSH session, once connecting; ours so it can always be destroyed. */
+  socket: Socket | undefined;
   /** Set while the connection's health is in doubt after a timed-out command. */
   probing: Promise<void> | undefined;
 
@@ -86,13 +89,23 @@ export class SshConnection {
     if (this.state === 'closed') return;
     this.logger.debug('ssh connection dropped', { server: this.endpoint.server, reason });
     this.markClosed();
-    // end() first so a live peer gets a clean disconnect; destroy() so a dead one cannot hold the socket.
-    try {
+    // No polite goodbye: the peer is presumed dead, and a half-closed socket to it would linger for minutes.
+    this.socket?.destroy();
+  }
+
+  /** Ends the session politely; the socket is destroyed if the peer has not closed it within `graceMs`. */
+  end(graceMs: number): Promise<void> {
+    this.markClosed();
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => socket.destroy(), graceMs);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       this.client.end();
-    } catch {
-      // Already gone.
-    }
-    this.client.destroy();
+    });
   }
 
   /**
@@ -269,8 +282,7 @@ export class SshConnection {
 
   private endIfIdle(): void {
     if (!this.retired || this.active > 0 || this.state === 'closed') return;
-    this.markClosed();
-    this.client.end();
+    void this.end(1000);
   }
 
   /**
