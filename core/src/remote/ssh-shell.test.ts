@@ -163,6 +163,7 @@ describe('SshShell against a real sshd', { skip }, () => {
     });
     const elapsed = performance.now() - started;
     assert.ok(elapsed >= 490 && elapsed < 800, `timeout took ${elapsed.toFixed(0)} ms`);
+    console.log(`# ssh command timeout 500 ms -> TimeoutError after ${elapsed.toFixed(0)} ms`);
     await sleep(200);
     assert.deepEqual(await livePids(['sleep', tag]), [], 'the remote sleep must have been killed');
     assert.equal(await sshConnection(target), before, 'the connection answered, so it is kept');
@@ -312,6 +313,17 @@ describe('SshShell against a real sshd', { skip }, () => {
         });
         const elapsed = performance.now() - started;
         assert.ok(elapsed < 1000, `took ${elapsed.toFixed(0)} ms`);
+        // A call allowed longer than ssh_timeout still gives up connecting after ssh_timeout.
+        const fresh = shell({ timeoutMs: 600 });
+        const connectStarted = performance.now();
+        await assert.rejects(fresh.run('db1', ['true'], { timeoutMs: 5000 }), (err: unknown) => {
+          assert.ok(err instanceof TimeoutError, String(err));
+          assert.match(err.message, /not established within 600 ms/);
+          return true;
+        });
+        const connectElapsed = performance.now() - connectStarted;
+        assert.ok(connectElapsed >= 590 && connectElapsed < 900, `took ${connectElapsed.toFixed(0)} ms`);
+        console.log(`# ssh partition: call timeout 700 ms -> ${elapsed.toFixed(0)} ms; connect timeout 600 ms -> ${connectElapsed.toFixed(0)} ms`);
       });
     });
 
@@ -321,6 +333,7 @@ describe('SshShell against a real sshd', { skip }, () => {
       await assert.rejects(shell().run('db1', ['true']), isCode(ErrorCodes.SSH_CONNECT, /ECONNREFUSED/));
       const elapsed = performance.now() - started;
       assert.ok(elapsed < 500, `took ${elapsed.toFixed(0)} ms`);
+      console.log(`# sshd stopped: SSH_CONNECT after ${elapsed.toFixed(0)} ms`);
     });
   });
 });

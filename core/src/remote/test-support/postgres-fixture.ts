@@ -28,6 +28,15 @@ function asPostgres(argv: readonly string[]): string[] {
   return ['runuser', '-u', 'postgres', '--', ...argv];
 }
 
+/**
+ * setpriv execs, so the postmaster is our direct child. Under runuser it would
+ * not be: runuser stops itself when its child is SIGSTOPped and stays stopped
+ * after SIGCONT, so it never reaps the postmaster and the test never ends.
+ */
+function execAsPostgres(argv: readonly string[], uid: number, gid: number): string[] {
+  return ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--', ...argv];
+}
+
 /** initdb + postgres under `dir`, listening on `address:port` only, with its own socket directory. */
 export async function startPostgres(dir: string, address: string, port: number, password: string): Promise<PostgresFixture> {
   const { uid, gid } = await postgresIds();
@@ -61,7 +70,7 @@ export async function startPostgres(dir: string, address: string, port: number, 
   await chown(hba, uid, gid);
 
   const server = spawnCaptured(
-    asPostgres([
+    execAsPostgres([
       join(PG_BIN, 'postgres'),
       '-D', data,
       '-c', `listen_addresses=${address}`,
@@ -70,7 +79,7 @@ export async function startPostgres(dir: string, address: string, port: number, 
       '-c', 'fsync=off',
       '-c', 'shared_buffers=16MB',
       '-c', 'max_connections=30',
-    ]),
+    ], uid, gid),
   );
   const deadline = Date.now() + 15_000;
   for (;;) {

@@ -41,8 +41,8 @@ export async function runChecked(argv: readonly string[]): Promise<string> {
 
 /** Waits up to `ms` for a child to exit; true when it did. */
 export async function waitForExit(captured: Captured, ms: number): Promise<boolean> {
-  const result = await Promise.race([captured.exited.then(() => true), sleep(ms).then(() => false)]);
-  return result;
+  // An unref'd timer: once the child is gone, a pending wait must not keep the test process alive.
+  return Promise.race([captured.exited.then(() => true), sleep(ms, false, { ref: false })]);
 }
 
 /** The process state letter from /proc (R, S, T, Z, ...), or undefined when the process is gone. */
