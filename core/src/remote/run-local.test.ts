@@ -39,7 +39,7 @@ describe('runLocalCommand', () => {
       return true;
     });
     const elapsed = performance.now() - started;
-    assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+    assert.ok(elapsed < 1500, `took ${elapsed} ms`);
   });
 
   it('kills a grandchild on timeout (the whole process group)', async () => {
