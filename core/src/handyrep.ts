@@ -1,59 +1,41 @@
-import type { ClusterStatusName, Clock, PluginKind, PluginKindMap, RemoteShell, ReturnDictionary, ServerDefinition, SqlClient, StatusFields } from '@handyrep/plugin-sdk';
-import type { DependencyContainer } from 'tsyringe';
-import { asReturnDictionary } from './api/return-boundary.js';
+import 'reflect-metadata';
+import type { InjectionToken } from 'tsyringe';
+import { errorMessage, fail, success } from '@handyrep/plugin-sdk';
+import type { ClusterStatusName, PluginKind, PluginKindMap, ReturnDictionary, ServerDefinition, StatusFields } from '@handyrep/plugin-sdk';
+import { ActionApi } from './actions/action-api.js';
+import { ActionLock } from './actions/action-lock.js';
 import { InformationApi } from './api/information-api.js';
 import type { SettingDictionary, StatusDictionary } from './api/information-api.js';
-import { configSecrets } from './capabilities/config-secrets.js';
-import { configSettingsView } from './capabilities/config-settings-view.js';
-import { createRemoteCapabilities } from './capabilities/remote-capabilities.js';
-import { systemClock } from './capabilities/system-clock.js';
-import { loadConfig } from './config/load-config.js';
-import type { LoadedConfig, PluginReference } from './config/load-config.js';
-import { SERVER_PLUGIN_KEYS } from './config/core-schema.js';
-import { createInstanceContainer } from './di/container.js';
-import { createLogger } from './logging/create-logger.js';
-import type { CoreLogger } from './logging/create-logger.js';
-import { PluginHost } from './plugins/plugin-host.js';
-import { ServerRegistry } from './registry/server-registry.js';
-import { readStateFile } from './registry/state-file.js';
-import type { SavedState } from './registry/state-file.js';
-import { StateStore } from './state/state-store.js';
-import { serverPropsValidator } from './config/server-props-validator.js';
+import { asReturnDictionary } from './api/return-boundary.js';
+import { AlertService } from './alerts/alert-service.js';
+import { AvailabilityService } from './availability/availability-service.js';
+import type { VerifyResult } from './availability/availability-service.js';
+import { FailoverCheck } from './failover/failover-check.js';
+import type { FailoverCheckResult } from './failover/failover-check.js';
+import type { FailoverResult } from './failover/failover-executor.js';
+import { recoverInterruptedFailover } from './failover/journal-recovery.js';
+import { MaintenanceMode } from './failover/maintenance-mode.js';
+import { MasterWatcher } from './monitor/master-watcher.js';
+import { Monitor } from './monitor/monitor.js';
+import type { RemasterResult } from './replication/remaster-service.js';
+import { buildRuntime, closeRuntime } from './runtime.js';
+import { Tokens } from './di/tokens.js';
+import type { OpenOptions, Runtime } from './runtime.js';
 
-/** Options of HandyRep.open, mostly for tests and embedding. */
-export interface OpenOptions {
-  /** Where log lines go when `[handyrep] log_file` is empty (default: standard output). */
-  logDestination?: NodeJS.WritableStream;
-  /** Replacements for the real SSH shell, SQL client or clock. */
-  capabilities?: { shell?: RemoteShell; sql?: SqlClient; clock?: Clock };
-}
-
-/** Plugin names the saved state uses that the config file does not, so they get loaded too. */
-function savedStateReferences(saved: SavedState | undefined): PluginReference[] {
-  if (!saved) return [];
-  const references: PluginReference[] = [];
-  for (const [name, server] of Object.entries(saved.servers)) {
-    for (const [key, kind] of Object.entries(SERVER_PLUGIN_KEYS)) {
-      const value = server.definition[key];
-      if (typeof value === 'string' && value !== '') references.push({ section: `servers.${name}`, key, name: value, kind });
-    }
-  }
-  return references;
-}
+export type { OpenOptions } from './runtime.js';
 
 /**
  * HandyRep as a library: open it on a config file, then call the spec's
  * functions as camelCase methods (docs/library-api.md has the 1:1 table).
- * Return values keep the spec's dictionaries and keys.
+ * Return values keep the spec's dictionaries and keys; bad arguments give a
+ * FAIL dictionary and change nothing.
  */
 export class HandyRep {
+  private monitor: Monitor | undefined;
+
   private constructor(
-    private readonly container: DependencyContainer,
-    private readonly loaded: LoadedConfig,
-    private readonly logger: CoreLogger,
-    private readonly stateStore: StateStore,
-    private readonly plugins: PluginHost,
-    private readonly closers: (() => Promise<void> | void)[],
+    private runtime: Runtime,
+    private readonly options: OpenOptions,
   ) {}
 
   /**
@@ -62,119 +44,290 @@ export class HandyRep {
    * malformed or invalid, or when a plugin cannot be loaded or created.
    */
   static async open(configFile = 'handyrep.conf', options: OpenOptions = {}): Promise<HandyRep> {
-    let loaded = await loadConfig(configFile);
-    const saved = await readStateFile(loaded.config.handyrep.server_file);
-    const extra = savedStateReferences(saved).filter((reference) => !loaded.plugins.has(reference.name));
-    if (extra.length > 0) loaded = await loadConfig(configFile, { extraReferences: extra });
-    const { config } = loaded;
-
-    const logger = createLogger({
-      logFile: config.handyrep.log_file,
-      verbose: config.handyrep.log_verbose,
-      secrets: () => Object.values(config.passwords),
-      ...(options.logDestination ? { destination: options.logDestination } : {}),
-    });
-    const closers: (() => Promise<void> | void)[] = [];
-    try {
-      const clock = options.capabilities?.clock ?? systemClock;
-      const registry = new ServerRegistry(
-        {
-          serverDefaults: config.server_defaults,
-          configServers: config.servers,
-          saved,
-          overrideServerFile: config.handyrep.override_server_file,
-        },
-        { validateProps: serverPropsValidator([...loaded.plugins.values()].map((p) => p.declaration)), now: () => clock.now() },
-      );
-      for (const warning of registry.warnings) logger.warn(warning, { component: 'registry' });
-
-      const secrets = configSecrets(() => config.passwords);
-      const settings = configSettingsView(() => config);
-      const servers = registry.view();
-      let shell = options.capabilities?.shell;
-      let sql = options.capabilities?.sql;
-      if (!shell || !sql) {
-        const remote = createRemoteCapabilities(config, servers, secrets, logger.child({ component: 'remote' }));
-        shell ??= remote.shell;
-        sql ??= remote.sql;
-        closers.push(() => remote.shell.close());
-      }
-
-      const stateStore = new StateStore(registry, config.handyrep.server_file, saved?.generation ?? 0, logger.child({ component: 'state' }));
-      stateStore.attach();
-      // The first start writes the server file, which is canonical from then on.
-      if (!saved) await stateStore.requestSave();
-
-      const plugins = new PluginHost(
-        loaded,
-        { servers, settings, shell, sql, secrets, clock },
-        (name) => logger.child({ plugin: name }),
-      );
-      await plugins.createAll();
-
-      const container = createInstanceContainer({
-        config: loaded,
-        logger,
-        registry,
-        stateStore,
-        plugins,
-        clock,
-        shell,
-        sql,
-        secrets,
-        settings,
-      });
-      logger.info(`HandyRep opened on ${loaded.file}`, { component: 'core', servers: registry.list().length });
-      return new HandyRep(container, loaded, logger, stateStore, plugins, closers);
-    } catch (err) {
-      for (const close of closers) await close();
-      logger.close();
-      throw err;
-    }
+    const runtime = await buildRuntime(configFile, options);
+    const hr = new HandyRep(runtime, options);
+    await recoverInterruptedFailover(runtime);
+    runtime.logger.info(`HandyRep opened on ${runtime.loaded.file}`, { component: 'core', servers: runtime.registry.list().length });
+    return hr;
   }
 
-  private get information(): InformationApi {
-    return this.container.resolve(InformationApi);
+  private resolve<T>(token: InjectionToken<T>): T {
+    return this.runtime.container.resolve(token);
+  }
+
+  private guard<T extends object>(name: string, work: () => Promise<T> | T): Promise<T | ReturnDictionary<{ code?: string }>> {
+    return asReturnDictionary(this.runtime.logger, name, work);
   }
 
   /** The config file this instance was opened on. */
   get configFile(): string {
-    return this.loaded.file;
+    return this.runtime.loaded.file;
   }
 
-  /** `get_status(check_type)`: cluster and server status. */
+  // ---- Information API ----
+
+  /** `get_status(check_type)`: cluster and server status, after a poll or verify when asked. */
   async getStatus(checkType: 'cached' | 'poll' | 'verify' = 'cached'): Promise<StatusDictionary | ReturnDictionary> {
-    return asReturnDictionary(this.logger, 'get_status', () => this.information.getStatus(checkType));
+    return this.guard('get_status', async () => {
+      if (checkType === 'poll') await this.resolve(AvailabilityService).pollAll();
+      else if (checkType === 'verify') await this.resolve(AvailabilityService).verifyAll();
+      return this.resolve(InformationApi).getStatus(checkType === 'poll' || checkType === 'verify' ? 'cached' : checkType);
+    });
   }
 
   /** `get_cluster_status(verify)`: status, status_no, status_ts, status_message of the cluster. */
   async getClusterStatus(verify = false): Promise<StatusFields<ClusterStatusName> | ReturnDictionary> {
-    return asReturnDictionary(this.logger, 'get_cluster_status', () => this.information.getClusterStatus(verify));
+    return this.guard('get_cluster_status', async () => {
+      if (verify === true) await this.resolve(AvailabilityService).verifyAll();
+      return this.resolve(InformationApi).getClusterStatus(verify === true ? false : verify);
+    });
   }
 
   /** `get_master_name()`: the enabled master's name, or null. */
   getMasterName(): string | null {
-    return this.information.getMasterName();
+    return this.resolve(InformationApi).getMasterName();
   }
 
   /** `get_server_info(servername, verify)`: `{ name: definition }` for one server or all. */
   async getServerInfo(servername: string | null = null, verify = false): Promise<Record<string, ServerDefinition> | ReturnDictionary> {
-    return asReturnDictionary(this.logger, 'get_server_info', () => this.information.getServerInfo(servername, verify));
+    return this.guard('get_server_info', async () => {
+      if (verify === true) {
+        const availability = this.resolve(AvailabilityService);
+        if (servername === null || servername === undefined) await availability.verifyAll();
+        else if (typeof servername === 'string' && this.runtime.registry.has(servername)) await availability.verifyServer(servername);
+      }
+      return this.resolve(InformationApi).getServerInfo(servername, verify === true ? false : verify);
+    });
   }
 
   /** `read_log(numlines)`: the last log entries, newest first. */
   async readLog(numlines = 20): Promise<string[] | ReturnDictionary> {
-    return asReturnDictionary(this.logger, 'read_log', () => this.information.readLog(numlines));
+    return this.guard('read_log', () => this.resolve(InformationApi).readLog(numlines));
   }
 
   /** `get_setting(setting_name)`: one setting by `[handyrep]` key or full path; never a password. */
   async getSetting(settingName: string | string[]): Promise<SettingDictionary> {
-    return asReturnDictionary(this.logger, 'get_setting', () => this.information.getSetting(settingName));
+    return this.guard('get_setting', () => this.resolve(InformationApi).getSetting(settingName));
   }
 
   /** `set_verbose(verbose)`: debug logging on or off. */
   async setVerbose(verbose = true): Promise<ReturnDictionary> {
-    return asReturnDictionary(this.logger, 'set_verbose', () => this.information.setVerbose(verbose));
+    return this.guard('set_verbose', () => this.resolve(InformationApi).setVerbose(verbose));
+  }
+
+  // ---- Availability API ----
+
+  /** `failover_check(verify)`: checks everything and fails over when the rules say so (not in the web API). */
+  async failoverCheck(verify = false): Promise<FailoverCheckResult | ReturnDictionary> {
+    return this.guard('failover_check', () => this.resolve(FailoverCheck).run(verify === true));
+  }
+
+  /** `poll_master()`. */
+  async pollMaster(): Promise<ReturnDictionary> {
+    return this.guard('poll_master', () => this.resolve(AvailabilityService).pollMaster());
+  }
+
+  /** `poll(servername)`. */
+  async poll(servername: string): Promise<ReturnDictionary> {
+    return this.guard('poll', () => this.resolve(AvailabilityService).poll(servername));
+  }
+
+  /** `poll_all()`: with `failover_ok`. */
+  async pollAll(): Promise<ReturnDictionary> {
+    return this.guard('poll_all', () => this.resolve(AvailabilityService).pollAll());
+  }
+
+  /** `verify_master()`: with `ssh`/`psql` error fields. */
+  async verifyMaster(): Promise<VerifyResult | ReturnDictionary> {
+    return this.guard('verify_master', () => this.resolve(AvailabilityService).verifyMaster());
+  }
+
+  /** `verify_replica(replicaname)`. */
+  async verifyReplica(replicaname: string): Promise<VerifyResult | ReturnDictionary> {
+    return this.guard('verify_replica', () => this.resolve(AvailabilityService).verifyReplica(replicaname));
+  }
+
+  /** `verify_server(servername)`. */
+  async verifyServer(servername: string): Promise<VerifyResult | ReturnDictionary> {
+    return this.guard('verify_server', () => this.resolve(AvailabilityService).verifyServer(servername));
+  }
+
+  /** `verify_all()`: with `failover_ok` and per-server `servers`. */
+  async verifyAll(): Promise<ReturnDictionary> {
+    return this.guard('verify_all', () => this.resolve(AvailabilityService).verifyAll());
+  }
+
+  // ---- Action API ----
+
+  /** `init_handyrep_db()`. */
+  async initHandyrepDb(): Promise<ReturnDictionary> {
+    return this.guard('init_handyrep_db', () => this.resolve(ActionApi).initHandyrepDb());
+  }
+
+  /**
+   * `reload_conf(config_file)`: loads the (new) config; when it is invalid
+   * nothing changes. Server definitions only change with override_server_file.
+   */
+  async reloadConf(configFile: string | null = null): Promise<ReturnDictionary> {
+    return this.guard('reload_conf', async () => {
+      const file = configFile ?? this.runtime.loaded.file;
+      const old = this.runtime;
+      const lock = old.container.resolve(ActionLock);
+      return lock.run('reload_conf', async () => {
+        let next: Runtime;
+        try {
+          next = await buildRuntime(file, this.options, { saved: old.registry.snapshot(old.stateStore.currentGeneration()), ring: old.logger.ring });
+        } catch (err) {
+          return fail(`configuration not reloaded, nothing changed: ${errorMessage(err)}`);
+        }
+        const monitoring = this.monitor?.isRunning() === true;
+        if (this.monitor) await this.stopMonitor();
+        this.runtime = next;
+        await closeRuntime(old);
+        if (monitoring) this.startMonitor();
+        next.logger.info(`configuration reloaded from ${next.loaded.file}`, { component: 'core' });
+        return success(`configuration reloaded from ${next.loaded.file}`);
+      });
+    });
+  }
+
+  /** `shutdown(servername, force)`: the master only with force = true. */
+  async shutdown(servername: string, force = false): Promise<ReturnDictionary> {
+    return this.guard('shutdown', () => this.resolve(ActionApi).shutdown(servername, force));
+  }
+
+  /** `startup(servername)`. */
+  async startup(servername: string): Promise<ReturnDictionary> {
+    return this.guard('startup', () => this.resolve(ActionApi).startup(servername));
+  }
+
+  /** `restart(servername)`. */
+  async restart(servername: string): Promise<ReturnDictionary> {
+    return this.guard('restart', () => this.resolve(ActionApi).restart(servername));
+  }
+
+  /** `promote(newmaster)`. */
+  async promote(newmaster: string): Promise<ReturnDictionary> {
+    return this.guard('promote', () => this.resolve(ActionApi).promote(newmaster));
+  }
+
+  /** `manual_failover(newmaster, remaster)`; `ignoreLagLimit` explicitly allows a lagging named replica. */
+  async manualFailover(newmaster: string | null = null, remaster: boolean | null = null, ignoreLagLimit = false): Promise<FailoverResult | ReturnDictionary> {
+    return this.guard('manual_failover', () => this.resolve(ActionApi).manualFailover(newmaster, remaster, ignoreLagLimit));
+  }
+
+  /** `clone(replicaserver, reclone, clonefrom)`. */
+  async clone(replicaserver: string, reclone = false, clonefrom: string | null = null): Promise<ReturnDictionary> {
+    return this.guard('clone', () => this.resolve(ActionApi).clone(replicaserver, reclone, clonefrom));
+  }
+
+  /** `enable(servername)`. */
+  async enable(servername: string): Promise<ReturnDictionary> {
+    return this.guard('enable', () => this.resolve(ActionApi).enable(servername));
+  }
+
+  /** `disable(servername, force)`: the enabled master only with force = true. */
+  async disable(servername: string, force = false): Promise<ReturnDictionary> {
+    return this.guard('disable', () => this.resolve(ActionApi).disable(servername, force));
+  }
+
+  /** `remove(servername)`. */
+  async remove(servername: string): Promise<ReturnDictionary> {
+    return this.guard('remove', () => this.resolve(ActionApi).remove(servername));
+  }
+
+  /** `alter_server_def(servername, serverprops)`: returns `definition`. */
+  async alterServerDef(servername: string, serverprops: Record<string, unknown>): Promise<ReturnDictionary> {
+    return this.guard('alter_server_def', () => this.resolve(ActionApi).alterServerDef(servername, serverprops));
+  }
+
+  /** `add_server(servername, serverprops)`: returns `definition`. */
+  async addServer(servername: string, serverprops: Record<string, unknown>): Promise<ReturnDictionary> {
+    return this.guard('add_server', () => this.resolve(ActionApi).addServer(servername, serverprops));
+  }
+
+  /** `connection_proxy_init()`. */
+  async connectionProxyInit(): Promise<ReturnDictionary> {
+    return this.guard('connection_proxy_init', () => this.resolve(ActionApi).connectionProxyInit());
+  }
+
+  /** `cleanup_archive()`. */
+  async cleanupArchive(): Promise<ReturnDictionary> {
+    return this.guard('cleanup_archive', () => this.resolve(ActionApi).cleanupArchive());
+  }
+
+  /** `start_archiving()`. */
+  async startArchiving(): Promise<ReturnDictionary> {
+    return this.guard('start_archiving', () => this.resolve(ActionApi).startArchiving());
+  }
+
+  /** `stop_archiving()`. */
+  async stopArchiving(): Promise<ReturnDictionary> {
+    return this.guard('stop_archiving', () => this.resolve(ActionApi).stopArchiving());
+  }
+
+  /** `remaster(replica, newmaster)` (from the original HandyRep). */
+  async remaster(replica: string, newmaster: string | null = null): Promise<RemasterResult | ReturnDictionary> {
+    return this.guard('remaster', () => this.resolve(ActionApi).remaster(replica, newmaster));
+  }
+
+  /** `rejoin(servername)`: a disabled former master back as a replica (reclone). */
+  async rejoin(servername: string): Promise<ReturnDictionary> {
+    return this.guard('rejoin', () => this.resolve(ActionApi).rejoin(servername));
+  }
+
+  /** `pause()`: maintenance mode; checks continue, no automatic action. */
+  async pause(): Promise<ReturnDictionary> {
+    return this.guard('pause', () => this.resolve(ActionApi).pause());
+  }
+
+  /** `resume()`. */
+  async resume(): Promise<ReturnDictionary> {
+    return this.guard('resume', () => this.resolve(ActionApi).resume());
+  }
+
+  /** Whether maintenance mode is on, and since when (ms since the epoch). */
+  pausedSince(): number | undefined {
+    return this.resolve(MaintenanceMode).since();
+  }
+
+  // ---- Monitoring ----
+
+  /**
+   * Starts the periodic failover_check loop with event-driven detection (a
+   * held connection to the master). The bundled daemon uses this.
+   */
+  startMonitor(): Monitor {
+    if (this.monitor?.isRunning()) return this.monitor;
+    const { runtime } = this;
+    const settings = runtime.loaded.config;
+    let monitor: Monitor | undefined;
+    const watcher = new MasterWatcher(
+      runtime.registry.view(),
+      runtime.container.resolve(Tokens.secrets),
+      { user: settings.handyrep.postgres_superuser, database: settings.handyrep.handyrep_db, connectTimeoutMs: settings.handyrep.connect_timeout * 1000 },
+      runtime.logger.child({ component: 'watcher' }),
+      (master, lostAt) => monitor?.masterLost(master, lostAt),
+    );
+    monitor = new Monitor(
+      this.resolve(FailoverCheck),
+      watcher,
+      runtime.registry,
+      this.resolve(AlertService),
+      runtime.logger.child({ component: 'monitor' }),
+      runtime.clock,
+      () => ({ pollInterval: this.runtime.loaded.config.failover.poll_interval, verifyFrequency: this.runtime.loaded.config.failover.verify_frequency }),
+    );
+    monitor.start();
+    this.monitor = monitor;
+    return monitor;
+  }
+
+  /** Stops the monitor loop, waiting for the check in progress. */
+  async stopMonitor(): Promise<void> {
+    const monitor = this.monitor;
+    this.monitor = undefined;
+    if (monitor) await monitor.stop();
   }
 
   /**
@@ -183,21 +336,18 @@ export class HandyRep {
    * embedding; failover code goes through the API methods.
    */
   pluginInstance<K extends PluginKind>(kind: K, name?: string): PluginKindMap[K] | undefined {
-    return name === undefined ? this.plugins.active(kind) : this.plugins.instanceOf(kind, name);
+    return name === undefined ? this.runtime.plugins.active(kind) : this.runtime.plugins.instanceOf(kind, name);
   }
 
   /** Installed plugins and their packages. */
-  describePlugins(): ReturnType<PluginHost['describe']> {
-    return this.plugins.describe();
+  describePlugins(): ReturnType<Runtime['plugins']['describe']> {
+    return this.runtime.plugins.describe();
   }
 
-  /** Saves state, closes plugins, connections and the log. */
+  /** Stops monitoring, saves state, closes plugins, connections and the log. */
   async close(): Promise<void> {
-    await this.stateStore.close();
-    const errors = await this.plugins.closeAll();
-    for (const error of errors) this.logger.warn(`closing plugin ${error}`, { component: 'core' });
-    for (const close of this.closers) await close();
-    this.logger.info('HandyRep closed', { component: 'core' });
-    this.logger.close();
+    await this.stopMonitor();
+    this.runtime.logger.info('HandyRep closed', { component: 'core' });
+    await closeRuntime(this.runtime);
   }
 }

@@ -7,7 +7,16 @@ import type { CoreLogger } from '../logging/create-logger.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import type { StateStore } from '../state/state-store.js';
+import { AlertService } from '../alerts/alert-service.js';
+import { AvailabilityService } from '../availability/availability-service.js';
+import { ClusterIssues } from '../failover/cluster-issues.js';
+import { FailoverCheck } from '../failover/failover-check.js';
+import { FailoverExecutor } from '../failover/failover-executor.js';
+import { MaintenanceMode } from '../failover/maintenance-mode.js';
+import { RemasterService } from '../replication/remaster-service.js';
 import { Tokens } from './tokens.js';
+
+
 
 /** The services one HandyRep instance is made of. */
 export interface CoreServices {
@@ -32,5 +41,13 @@ export function createInstanceContainer(services: CoreServices): DependencyConta
   for (const key of Object.keys(Tokens) as (keyof typeof Tokens)[]) {
     child.register(Tokens[key], { useValue: services[key] });
   }
+  // Services that hold state (or are costly to build) live once per instance.
+  child.registerSingleton(ClusterIssues);
+  child.registerSingleton(MaintenanceMode);
+  child.registerSingleton(AlertService);
+  child.registerSingleton(AvailabilityService);
+  child.registerSingleton(RemasterService);
+  child.registerSingleton(FailoverExecutor);
+  child.registerSingleton(FailoverCheck);
   return child;
 }

@@ -25,7 +25,7 @@ import { formatStatusTimestamp } from '../status/status-time.js';
 import { buildCandidates, enforceMostAdvancedFirst } from './candidates.js';
 import type { ReplicaFacts } from './candidates.js';
 import { ClusterIssues } from './cluster-issues.js';
-import { JOURNAL_KEY } from './failover-journal.js';
+import { asJournal, JOURNAL_KEY } from './failover-journal.js';
 import type { FailoverJournal } from './failover-journal.js';
 
 /** One step of a failover, as reported in its return dictionary. */
@@ -122,6 +122,10 @@ export class FailoverExecutor {
     });
 
     if (!oldMaster) return finish('FAIL', 'no enabled master to fail over from', null);
+    const interrupted = asJournal(this.registry.getExtra(JOURNAL_KEY));
+    if (interrupted) {
+      return finish('FAIL', `an earlier failover from ${interrupted.old_master} (candidate ${interrupted.candidate ?? 'none'}) was interrupted and is unresolved; check which server is the master before failing over again`, null);
+    }
     await this.alerts.send('failover_started', 'critical', `failover from ${oldMaster.name} started (${request.trigger}): ${request.reason}`, oldMaster.name);
 
     const journal: FailoverJournal = {
@@ -146,8 +150,18 @@ export class FailoverExecutor {
     const candidates = chosen.value ?? [];
     if (chosen.result === 'FAIL' || candidates.length === 0) return failWith(chosen.details);
 
+    const proxies = this.plugins.byKey('connection_failover', 'failover', 'connection_failover_method');
+    // A planned switchover holds client queries on the proxies so nothing is written to the old master after its last WAL left.
+    const paused = request.planned && proxies ? await record('pause_proxies', () => proxies.pause()) : undefined;
+    const resumeProxies = async (): Promise<void> => {
+      if (paused?.result === 'SUCCESS' && proxies) await record('resume_proxies', () => proxies.resume());
+    };
+
     const fenced = await record('fence_old_master', () => this.fence(oldMaster, request));
-    if (fenced.result === 'FAIL') return failWith(fenced.details);
+    if (fenced.result === 'FAIL') {
+      await resumeProxies();
+      return failWith(fenced.details);
+    }
 
     let newMaster: string | null = null;
     let writableAfter: number | undefined;
@@ -163,7 +177,10 @@ export class FailoverExecutor {
       }
       this.registry.setStatus(candidate, serverStatus('warning', `promotion failed during failover: ${promoted.details}`, this.clock.now()));
     }
-    if (!newMaster) return failWith(`no candidate could be promoted (tried ${candidates.join(', ')})`);
+    if (!newMaster) {
+      await resumeProxies();
+      return failWith(`no candidate could be promoted (tried ${candidates.join(', ')})`);
+    }
     journal.stage = 'promoted';
     await this.writeJournal(journal);
 
@@ -174,7 +191,6 @@ export class FailoverExecutor {
     });
 
     const problems: string[] = [];
-    const proxies = this.plugins.byKey('connection_failover', 'failover', 'connection_failover_method');
     if (proxies) {
       const repointed = await record('repoint_proxies', () => proxies.failover(newMaster));
       if (repointed.result === 'FAIL') problems.push(`proxies: ${repointed.details}`);

@@ -1,0 +1,132 @@
+import 'reflect-metadata';
+import type { Clock, RemoteShell, SqlClient } from '@handyrep/plugin-sdk';
+import type { DependencyContainer } from 'tsyringe';
+import { ActionLock } from './actions/action-lock.js';
+import { configSecrets } from './capabilities/config-secrets.js';
+import { configSettingsView } from './capabilities/config-settings-view.js';
+import { createRemoteCapabilities } from './capabilities/remote-capabilities.js';
+import { systemClock } from './capabilities/system-clock.js';
+import { SERVER_PLUGIN_KEYS } from './config/core-schema.js';
+import { loadConfig } from './config/load-config.js';
+import type { LoadedConfig, PluginReference } from './config/load-config.js';
+import { serverPropsValidator } from './config/server-props-validator.js';
+import { createInstanceContainer } from './di/container.js';
+import { createLogger } from './logging/create-logger.js';
+import type { CoreLogger } from './logging/create-logger.js';
+import type { LogRing } from './logging/log-ring.js';
+import { PluginHost } from './plugins/plugin-host.js';
+import { ServerRegistry } from './registry/server-registry.js';
+import { readStateFile } from './registry/state-file.js';
+import type { SavedState } from './registry/state-file.js';
+import { StateStore } from './state/state-store.js';
+
+/** Options of HandyRep.open, mostly for tests and embedding. */
+export interface OpenOptions {
+  /** Where log lines go when `[handyrep] log_file` is empty (default: standard output). */
+  logDestination?: NodeJS.WritableStream;
+  /** Replacements for the real SSH shell, SQL client or clock. */
+  capabilities?: { shell?: RemoteShell; sql?: SqlClient; clock?: Clock };
+}
+
+/** Everything one configuration brings to life; replaced whole by reload_conf. */
+export interface Runtime {
+  loaded: LoadedConfig;
+  logger: CoreLogger;
+  registry: ServerRegistry;
+  stateStore: StateStore;
+  plugins: PluginHost;
+  container: DependencyContainer;
+  clock: Clock;
+  /** Releases connections the runtime opened (SSH), in order. */
+  closers: (() => Promise<void> | void)[];
+}
+
+/** Plugin names the saved state uses that the config file does not, so they get loaded too. */
+function savedStateReferences(saved: SavedState | undefined): PluginReference[] {
+  if (!saved) return [];
+  const references: PluginReference[] = [];
+  for (const [name, server] of Object.entries(saved.servers)) {
+    for (const [key, kind] of Object.entries(SERVER_PLUGIN_KEYS)) {
+      const value = server.definition[key];
+      if (typeof value === 'string' && value !== '') references.push({ section: `servers.${name}`, key, name: value, kind });
+    }
+  }
+  return references;
+}
+
+/**
+ * Loads a config and builds a runtime on it. `saved` is the state to start
+ * from: read from the server file when undefined (open), the running state
+ * when reloading. Throws ConfigError before anything is started when the
+ * config or a plugin is not usable.
+ */
+export async function buildRuntime(
+  configFile: string,
+  options: OpenOptions,
+  carried?: { saved: SavedState; ring: LogRing },
+): Promise<Runtime> {
+  let loaded = await loadConfig(configFile);
+  const saved = carried?.saved ?? (await readStateFile(loaded.config.handyrep.server_file));
+  const extra = savedStateReferences(saved).filter((reference) => !loaded.plugins.has(reference.name));
+  if (extra.length > 0) loaded = await loadConfig(configFile, { extraReferences: extra });
+  const { config } = loaded;
+
+  const logger = createLogger({
+    logFile: config.handyrep.log_file,
+    verbose: config.handyrep.log_verbose,
+    secrets: () => Object.values(config.passwords),
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+    ...(carried ? { ring: carried.ring } : {}),
+  });
+  const closers: (() => Promise<void> | void)[] = [];
+  try {
+    const clock = options.capabilities?.clock ?? systemClock;
+    const registry = new ServerRegistry(
+      {
+        serverDefaults: config.server_defaults,
+        configServers: config.servers,
+        saved,
+        overrideServerFile: config.handyrep.override_server_file,
+      },
+      { validateProps: serverPropsValidator([...loaded.plugins.values()].map((p) => p.declaration)), now: () => clock.now() },
+    );
+    for (const warning of registry.warnings) logger.warn(warning, { component: 'registry' });
+
+    const secrets = configSecrets(() => config.passwords);
+    const settings = configSettingsView(() => config);
+    const servers = registry.view();
+    let shell = options.capabilities?.shell;
+    let sql = options.capabilities?.sql;
+    if (!shell || !sql) {
+      const remote = createRemoteCapabilities(config, servers, secrets, logger.child({ component: 'remote' }));
+      shell ??= remote.shell;
+      sql ??= remote.sql;
+      closers.push(() => remote.shell.close());
+    }
+
+    const stateStore = new StateStore(registry, config.handyrep.server_file, saved?.generation ?? 0, logger.child({ component: 'state' }));
+    stateStore.attach();
+    // The first start writes the server file, which is canonical from then on.
+    if (!saved || carried) await stateStore.requestSave();
+
+    const plugins = new PluginHost(loaded, { servers, settings, shell, sql, secrets, clock }, (name) => logger.child({ plugin: name }));
+    await plugins.createAll();
+
+    const container = createInstanceContainer({ config: loaded, logger, registry, stateStore, plugins, clock, shell, sql, secrets, settings });
+    container.register(ActionLock, { useValue: new ActionLock(clock) });
+    return { loaded, logger, registry, stateStore, plugins, container, clock, closers };
+  } catch (err) {
+    for (const close of closers) await close();
+    if (!carried) logger.close();
+    throw err;
+  }
+}
+
+/** Closes a runtime: waits for state writes, closes plugins and connections; the logger stays open when `keepLogger`. */
+export async function closeRuntime(runtime: Runtime, keepLogger = false): Promise<void> {
+  await runtime.stateStore.close();
+  const errors = await runtime.plugins.closeAll();
+  for (const error of errors) runtime.logger.warn(`closing plugin ${error}`, { component: 'core' });
+  for (const close of runtime.closers) await close();
+  if (!keepLogger) runtime.logger.close();
+}
