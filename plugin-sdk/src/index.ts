@@ -36,7 +36,7 @@ export type { Alert, AlertPlugin, AlertSeverity, AlertType } from './kinds/alert
 export type { ArchiveCleanupPlugin, ArchivePlugin } from './kinds/archive.js';
 export type { AccessLevel, AuthDecision, AuthenticationPlugin, Credentials } from './kinds/authentication.js';
 export type { PluginInstanceBase } from './kinds/base.js';
-export type { ClonePlugin, CloneRequest, CloneResult } from './kinds/clone.js';
+export type { ClonePlugin, CloneRequest, CloneResult, RewindRequest } from './kinds/clone.js';
 export type { ConnectionFailoverPlugin } from './kinds/connection-failover.js';
 export type { ControlPlugin, ControlResult } from './kinds/control.js';
 export type { FenceResult, FencingPlugin } from './kinds/fencing.js';

@@ -16,8 +16,22 @@ export interface CloneRequest {
 /** A clone's return dictionary. */
 export type CloneResult = ReturnDictionary<{ duration_ms: number; bytes_copied?: number }>;
 
+/** What to rewind: a stopped former master, resynchronised with the new master's timeline. */
+export interface RewindRequest {
+  /** The stopped server to rewind (a former master). */
+  target: string;
+  /** The server it will follow (the current master). */
+  source: string;
+}
+
 /** `clone_method`: makes a server a streaming replica of another. Does not start it. */
 export interface ClonePlugin extends PluginInstanceBase {
   /** Copies the data directory and writes the standby settings. */
   clone(request: CloneRequest): Promise<CloneResult>;
+  /**
+   * Optional: resynchronises a stopped former master with `source` (pg_rewind)
+   * and writes the standby settings, so it can rejoin without a full copy.
+   * FAIL when that is not possible; the caller may then reclone.
+   */
+  rewind?(request: RewindRequest): Promise<CloneResult>;
 }
