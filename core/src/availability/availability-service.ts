@@ -38,6 +38,9 @@ export type VerifyResult = ReturnDictionary<{ ssh?: string; psql?: string; statu
 
 const VIABLE: readonly string[] = ['healthy', 'lagged'];
 
+/** How long a lag measurement stays a usable estimate for a failover. */
+const LAG_MEMORY_MS = 10 * 60 * 1000;
+
 function isReturnDictionary(value: ServerDefinition | ReturnDictionary): value is ReturnDictionary {
   return typeof (value as { result?: unknown }).result === 'string' && typeof (value as { details?: unknown }).details === 'string';
 }
@@ -48,6 +51,8 @@ function isReturnDictionary(value: ServerDefinition | ReturnDictionary): value i
  */
 @injectable()
 export class AvailabilityService {
+  private readonly lastLag = new Map<string, { lagMb: number; at: number }>();
+
   constructor(
     @inject(Tokens.registry) private readonly registry: ServerRegistry,
     @inject(Tokens.plugins) private readonly plugins: PluginHost,
@@ -289,6 +294,7 @@ export class AvailabilityService {
       return fail(message, { ...sshField, status: 'warning' });
     }
     const lag = await this.replicaLag(replica);
+    if (lag.lagMb !== null) this.lastLag.set(replica.name, { lagMb: lag.lagMb, at: this.clock.now() });
     const problems: string[] = [];
     let status: ServerStatusName = 'healthy';
     if (lag.error !== undefined) problems.push(lag.error);
@@ -324,6 +330,12 @@ export class AvailabilityService {
     } catch (err) {
       return { lagMb: null, error: `cannot read lag: ${errorMessage(err)}` };
     }
+  }
+
+  /** Replica lag last measured on the master (MB), per replica, when recent enough to estimate a failover's loss. */
+  recentLag(): Map<string, number> {
+    const now = this.clock.now();
+    return new Map([...this.lastLag].filter(([, entry]) => now - entry.at <= LAG_MEMORY_MS).map(([name, entry]) => [name, entry.lagMb]));
   }
 
   /** Verifies a proxy by polling it (connecting through it). */

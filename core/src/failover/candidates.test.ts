@@ -39,6 +39,18 @@ describe('buildCandidates', () => {
     assert.equal(only?.lag_mb, 16);
   });
 
+  it('raises the estimate to the lag last measured on the master when that is larger', () => {
+    const candidates = buildCandidates(
+      [
+        { server: testServer({ name: 'a' }), position: position('0/5000000') },
+        { server: testServer({ name: 'b' }), position: position('0/4000000') },
+      ],
+      null,
+      new Map([['a', 40], ['b', 1]]),
+    );
+    assert.deepEqual(candidates.map((c) => c.lag_mb), [40, 16]);
+  });
+
   it('treats a FAIL position or an unparsable LSN as unknown', () => {
     const candidates = buildCandidates([
       { server: testServer({ name: 'a' }), position: { ...position('0/1'), result: 'FAIL' } },

@@ -28,13 +28,20 @@ function received(position: ReplicaPosition | undefined): bigint | null {
  * Turns what the replicas said into selection candidates. Lag is measured
  * against `referenceLsn` (the master's current position when it answers) or,
  * when the master is gone, the most advanced replica: what a candidate lacks
- * is what would be lost by promoting it.
+ * is what would be lost by promoting it. `knownLagMb` (the lag last measured
+ * on the master, per replica) raises that estimate when it is larger.
  */
-export function buildCandidates(facts: readonly ReplicaFacts[], referenceLsn: bigint | null = null): ReplicaCandidate[] {
+export function buildCandidates(
+  facts: readonly ReplicaFacts[],
+  referenceLsn: bigint | null = null,
+  knownLagMb: ReadonlyMap<string, number> = new Map(),
+): ReplicaCandidate[] {
   const positions = facts.map((fact) => received(fact.position));
   const best = referenceLsn ?? positions.reduce<bigint | null>((max, lsn) => (lsn !== null && (max === null || lsn > max) ? lsn : max), null);
   return facts.map((fact, index) => {
     const lsn = positions[index] ?? null;
+    const relativeLag = lsn !== null && best !== null ? Number(((best > lsn ? best - lsn : 0n) * 100n) / MB) / 100 : null;
+    const lastKnown = knownLagMb.get(fact.server.name);
     const answered = fact.position !== undefined && fact.position.result === 'SUCCESS';
     return {
       name: fact.server.name,
@@ -42,7 +49,8 @@ export function buildCandidates(facts: readonly ReplicaFacts[], referenceLsn: bi
       reachable: answered,
       in_recovery: answered && fact.position?.in_recovery === true,
       received_lsn_bytes: lsn,
-      lag_mb: lsn !== null && best !== null ? Number(((best > lsn ? best - lsn : 0n) * 100n) / MB) / 100 : null,
+      // A dead master's last position is unknown; the lag measured at the last check is the best estimate of what it had.
+      lag_mb: lastKnown === undefined ? relativeLag : Math.max(relativeLag ?? 0, lastKnown),
       failover_priority: numberOr(fact.server['failover_priority'], 999),
       nofailover: fact.server['nofailover'] === true,
       failover_lag_limit: numberOr(fact.server['failover_lag_limit'], Number.POSITIVE_INFINITY),

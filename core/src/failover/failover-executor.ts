@@ -259,7 +259,7 @@ export class FailoverExecutor {
       }),
     );
     const referenceLsn = request.planned ? await this.masterLsn(oldMaster.name) : null;
-    const candidates = buildCandidates(facts, referenceLsn);
+    const candidates = buildCandidates(facts, referenceLsn, request.planned ? new Map() : this.availability.recentLag());
     if (request.newmaster !== undefined) {
       const named = candidates.find((candidate) => candidate.name === request.newmaster);
       if (!named) return { result: 'FAIL', details: `${request.newmaster} is not an enabled replica` };
