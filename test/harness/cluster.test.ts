@@ -48,6 +48,7 @@ describe('harness: one cluster, all faults', { timeout: 240_000 }, () => {
     );
     assert.equal(await c.inRecovery('pg1'), false);
     assert.equal(await c.inRecovery('pg2'), true);
+    assert.equal(await c.psql('pg3', 'SELECT pg_is_in_recovery()'), 't');
     await c.query('pg1', 'CREATE TABLE selftest (v text)');
     await c.query('pg1', "INSERT INTO selftest VALUES ('hello')");
     for (const r of ['pg2', 'pg3']) {
@@ -196,6 +197,12 @@ describe('harness: one cluster, all faults', { timeout: 240_000 }, () => {
     await c.faults.resumeReplay('pg2');
     await c.waitCaughtUp(['pg2']);
     assert.equal(await c.replayLagBytes('pg2'), 0);
+    // A stopped WAL receiver: the replica stops confirming what the master writes.
+    await c.faults.hangWalReceiver('pg3');
+    await c.faults.generateWal('pg1', 2);
+    assert.ok((await c.replayLagBytes('pg3'))! > 1_000_000);
+    await c.faults.resumeWalReceiver('pg3');
+    await c.waitCaughtUp(['pg3']);
   });
 
   it('a clean stop (pg_ctl -m fast) and a start', async () => {

@@ -369,16 +369,18 @@ export class Cluster {
     return res.filter((x): x is string => x !== null);
   }
 
-  /** pg_stat_replication on a (master) host. */
+  /** pg_stat_replication on a host (the master, or a standby with cascading replicas), with lag in bytes. */
   replicationStatus(masterName: string | Host = this.master): Promise<
     Array<{ application_name: string; state: string; sent_lsn: string; write_lsn: string; flush_lsn: string; replay_lsn: string; sent_lag: string; replay_lag_bytes: string }>
   > {
     return this.query(
       masterName,
-      `SELECT application_name, state, sent_lsn::text, write_lsn::text, flush_lsn::text, replay_lsn::text,
-              pg_wal_lsn_diff(pg_current_wal_lsn(), sent_lsn)::bigint::text AS sent_lag,
-              pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint::text AS replay_lag_bytes
-         FROM pg_stat_replication ORDER BY application_name`,
+      // On a cascading standby "current" is what it has received itself.
+      `WITH cur AS (SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END AS lsn)
+       SELECT application_name, state, sent_lsn::text, write_lsn::text, flush_lsn::text, replay_lsn::text,
+              pg_wal_lsn_diff(cur.lsn, sent_lsn)::bigint::text AS sent_lag,
+              pg_wal_lsn_diff(cur.lsn, replay_lsn)::bigint::text AS replay_lag_bytes
+         FROM pg_stat_replication, cur ORDER BY application_name`,
     );
   }
 

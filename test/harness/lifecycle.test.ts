@@ -33,14 +33,24 @@ async function rulesFor(slot: number): Promise<string[]> {
 }
 
 describe('harness lifecycle', { timeout: 120_000 }, () => {
-  it('two clusters at once get separate slots; a 3-member etcd answers', async () => {
-    const [a, b] = await Promise.all([createCluster({ replicas: 0, etcdMembers: 3 }), createCluster({ replicas: 1 })]);
+  it('two clusters at once get separate slots; a 3-member etcd answers; a spare host takes a clone', async () => {
+    const [a, b] = await Promise.all([createCluster({ replicas: 0, etcdMembers: 3 }), createCluster({ replicas: 1, spares: 1 })]);
     try {
       assert.notEqual(a.slot.n, b.slot.n);
       assert.notEqual(a.master.address, b.master.address);
       const health = await a.etcdctl(['endpoint', 'health']);
       assert.equal((health.stdout + health.stderr).match(/is healthy/g)?.length, 3);
       await b.waitStreaming();
+      // The spare: sshd up, no PostgreSQL; a clone into its pgdata listens on its own address (host.conf).
+      const spare = b.host('pg3');
+      assert.equal(spare.initialRole, 'spare');
+      assert.equal(b.isPostgresRunning(spare), false);
+      await b.ssh(spare, `test ! -e ${spare.pgdata} && test -w ${spare.dir}`);
+      await b.cloneReplica(spare, b.host('pg2'));
+      await b.faults.start(spare);
+      await b.waitStreaming([spare], 'pg2');
+      const addr = await b.query<{ a: string }>(spare, "SELECT current_setting('listen_addresses') a");
+      assert.equal(addr[0]!.a, spare.address);
       assert.equal((await a.query<{ x: number }>('pg1', 'SELECT 1 x'))[0]!.x, 1);
     } finally {
       await Promise.all([a.teardown(), b.teardown()]);
