@@ -1,1 +1,3 @@
-export {};
+export { plugin } from './plugin.js';
+export { oneHrMasterConfigSchema } from './config.js';
+export type { OneHrMasterConfig } from './config.js';
