@@ -192,6 +192,8 @@ export class FailoverCheck {
   async gatherEvidence(master: ServerDefinition, failingSince: number, verified: boolean): Promise<MasterEvidence> {
     const status = this.plugins.byKey('replication_status', 'failover', 'replication_status_method');
     const replicas = this.registry.byRole('replica');
+    // Measured before the replicas are asked: their "last heard" ages are read after this moment.
+    const failingForMs = this.clock.now() - failingSince;
     const [poll, ssh, opinions] = await Promise.all([
       this.availability.pollServer(this.registry.get(master.name)),
       this.availability.probeSsh(master.name),
@@ -202,7 +204,7 @@ export class FailoverCheck {
       poll: (poll as ServerPoll).outcome,
       ssh: ssh as ProbeOutcome,
       replicas: opinions,
-      failingForMs: this.clock.now() - failingSince,
+      failingForMs,
       verified,
     };
   }

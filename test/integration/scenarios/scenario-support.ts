@@ -1,0 +1,146 @@
+// Shared set-up for the failure scenarios of SCENARIOS.md: a real cluster,
+// HandyRep opened on it, a writer recording acknowledged commits and a
+// split-brain watcher, plus the assertions every scenario makes.
+import assert from 'node:assert/strict';
+import { HandyRep } from '@handyrep/core';
+import { createCluster } from '../../harness/index.js';
+import type { Cluster, ClusterOptions, ConfOverrides, SplitBrainWatcher, Writer } from '../../harness/index.js';
+
+/** A running scenario. */
+export interface Scenario {
+  cluster: Cluster;
+  hr: HandyRep;
+  configFile: string;
+  writer: Writer | undefined;
+  watcher: SplitBrainWatcher;
+  /** Stops observers, HandyRep and the cluster (safe to call twice). */
+  close(): Promise<void>;
+}
+
+/** What a scenario needs beyond the defaults. */
+export interface ScenarioOptions {
+  cluster?: ClusterOptions;
+  overrides?: ConfOverrides;
+  /** Start a writer against the master (default true). */
+  writer?: boolean;
+}
+
+/**
+ * The detection window used by the scenarios: poll every second, two retries
+ * one second apart, 1 s poll time-out. Replicas notice a silent master after
+ * 2 s (wal_receiver_timeout), so their second opinion is fresh.
+ */
+export const FAST_FAILOVER: ConfOverrides = {
+  handyrep: { connect_timeout: 1, statement_timeout: 5, ssh_timeout: 3 },
+  failover: {
+    poll_method: 'poll_isready',
+    replication_status_method: 'replication_mb_lag',
+    selection_method: 'select_replica_furthest_ahead',
+    fencing_method: 'fence_shutdown',
+    auto_failover: true,
+    poll_interval: 1,
+    verify_frequency: 5,
+    fail_retries: 2,
+    fail_retry_interval: 1,
+  },
+  'plugins.poll_isready': { timeout_ms: 1000 },
+  'plugins.fence_shutdown': { stop_timeout_ms: 3000, confirm_timeout_ms: 3000 },
+  server_defaults: { clone_method: null },
+};
+
+function merge(...layers: ConfOverrides[]): ConfOverrides {
+  const out: ConfOverrides = {};
+  for (const layer of layers) {
+    for (const [section, values] of Object.entries(layer)) {
+      if (values === null) out[section] = null;
+      else out[section] = { ...(out[section] ?? {}), ...values };
+    }
+  }
+  return out;
+}
+
+/** Builds a cluster, opens HandyRep on it and starts the observers. */
+export async function openScenario(options: ScenarioOptions = {}): Promise<Scenario> {
+  const cluster = await createCluster({
+    replicas: 2,
+    ...options.cluster,
+    pgSettings: { wal_receiver_timeout: '2s', wal_sender_timeout: '2s', ...(options.cluster?.pgSettings ?? {}) },
+  });
+  let hr: HandyRep | undefined;
+  let writer: Writer | undefined;
+  let watcher: SplitBrainWatcher | undefined;
+  try {
+    const configFile = cluster.writeConfig(undefined, merge(FAST_FAILOVER, options.overrides ?? {}));
+    hr = await HandyRep.open(configFile);
+    watcher = await cluster.startSplitBrainWatcher();
+    if (options.writer !== false) writer = await cluster.startWriter({ host: cluster.master.name, intervalMs: 20 });
+    let closed = false;
+    const scenario: Scenario = {
+      cluster,
+      hr,
+      configFile,
+      writer,
+      watcher,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await writer?.stop().catch(() => undefined);
+        await watcher?.stop().catch(() => undefined);
+        await scenario.hr.close().catch(() => undefined);
+        await cluster.teardown();
+      },
+    };
+    return scenario;
+  } catch (err) {
+    await writer?.stop().catch(() => undefined);
+    await watcher?.stop().catch(() => undefined);
+    await hr?.close().catch(() => undefined);
+    await cluster.teardown();
+    throw err;
+  }
+}
+
+/** Polls `predicate` until it holds or `timeoutMs` passes; returns whether it held. */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Never two servers accepting writes at the same moment. */
+export function assertNoSplitBrain(scenario: Scenario): void {
+  assert.deepEqual(scenario.watcher.violations, [], 'two servers accepted writes at the same moment');
+  assert.ok(scenario.watcher.rounds > 0, 'the split-brain watcher ran');
+}
+
+/**
+ * No acknowledged commit missing on the surviving master beyond what the
+ * best replica had not yet received: with asynchronous replication only a
+ * tail of the acknowledged commits can be missing, never one in the middle.
+ */
+export async function assertCommitsKept(scenario: Scenario, master: string): Promise<{ acked: number; missing: number }> {
+  const writer = scenario.writer;
+  assert.ok(writer, 'the scenario has a writer');
+  await writer.stop();
+  const check = await scenario.cluster.checkCommits(writer, master);
+  const missingIds = new Set(check.missing.map((ack) => ack.id));
+  const firstMissing = Math.min(...check.missing.map((ack) => ack.id));
+  const presentAfterMissing = writer.acked.filter((ack) => ack.id > firstMissing && !missingIds.has(ack.id));
+  assert.deepEqual(presentAfterMissing.map((ack) => ack.id), [], 'missing commits form a tail (what the replica had not received)');
+  return { acked: writer.acked.length, missing: check.missing.length };
+}
+
+/** The status dictionary's view of the cluster. */
+export async function statusOf(hr: HandyRep): Promise<{ cluster: { status: string; status_message: string }; servers: Record<string, { role: string; enabled: boolean; status: string; status_message: string }> }> {
+  const status = await hr.getStatus();
+  assert.ok('cluster' in status, JSON.stringify(status));
+  return status as never;
+}
+
+/** Prints a timing line the way the suite reports figures (not asserted). */
+export function report(label: string, figures: Record<string, number | string>): void {
+  console.log(`# ${label}: ${Object.entries(figures).map(([key, value]) => `${key}=${value}`).join(' ')}`);
+}
