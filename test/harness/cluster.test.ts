@@ -95,7 +95,7 @@ describe('harness: one cluster, all faults', { timeout: 240_000 }, () => {
     const w = await c.startWriter({ host: 'bouncer1', intervalMs: 10 });
     await w.waitForAcks(50);
     await w.stop();
-    assert.equal(w.user, 'nobody');
+    assert.equal(w.uid, 65534, 'the writer runs as nobody');
     assert.ok(w.acked.length >= 50);
     assert.equal(w.errors.length, 0, JSON.stringify(w.errors.slice(0, 3)));
     const check = await c.checkCommits(w, 'pg1');
@@ -233,7 +233,7 @@ describe('harness: one cluster, all faults', { timeout: 240_000 }, () => {
     await c.query('pg2', 'SELECT pg_promote(true, 30)');
     await waitFor('split brain seen', () => watcher.violations.length > 0, 5000);
     await watcher.stop();
-    assert.equal(watcher.user, 'nobody');
+    assert.equal(watcher.uid, 65534, 'the watcher runs as nobody');
     assert.deepEqual(watcher.violations[0]!.hosts, ['pg1', 'pg2']);
     assert.ok(watcher.rounds >= 1, `rounds ${watcher.rounds}`);
   });

@@ -23,9 +23,17 @@ export interface WatcherConfig {
   timeoutMs: number;
 }
 
-export type ObserverConfig = WriterConfig | WatcherConfig;
+export type ObserverConfig = (WriterConfig | WatcherConfig) & { uid?: number; gid?: number };
 
 const cfg = JSON.parse(process.env.HARNESS_OBSERVER ?? '{}') as ObserverConfig;
+// Started as root (so it can read its modules wherever the checkout is), it
+// drops to the requested user before opening any socket: iptables owner
+// matches then see that user.
+if (cfg.gid !== undefined && cfg.uid !== undefined && process.getuid?.() === 0) {
+  process.setgroups?.([]);
+  process.setgid?.(cfg.gid);
+  process.setuid?.(cfg.uid);
+}
 let stopping = false;
 const emit = (ev: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(ev)}\n`);
 

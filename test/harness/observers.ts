@@ -1,10 +1,8 @@
 // Observers: a Writer recording every acknowledged commit, a SplitBrainWatcher
 // recording any moment two servers accepted a write, and the comparison of
 // acknowledged commits with what a server holds. Each observer runs in its
-// own child process (observer-worker.ts), by default as the user 'nobody'.
+// own child process (observer-worker.ts), by default as the user `nobody` (started as root, it drops to that uid after loading its modules).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Host } from './cluster.js';
@@ -46,42 +44,11 @@ export interface StateChange {
 
 const WORKER = fileURLToPath(new URL('./observer-worker.js', import.meta.url));
 
-/** Whether `user` can read path: every ancestor searchable and the file readable (by the "other" bits, or ownership). */
-function readableBy(user: string, path: string): boolean {
-  const u = osUser(user);
-  let p = path;
-  for (;;) {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      return false;
-    }
-    const bits = st.uid === u.uid ? (st.mode >> 6) & 7 : st.gid === u.gid ? (st.mode >> 3) & 7 : st.mode & 7;
-    const need = p === path ? 4 : 1;
-    if ((bits & need) === 0) return false;
-    if (p === '/') return true;
-    p = dirname(p);
-  }
-}
-
-let warnedRoot = false;
-/** The user observers run as: the requested one if it can read the worker, node and pg; else root (with a warning). */
-export function observerUser(requested: string): string {
-  if (requested === 'root') return 'root';
-  const pgEntry = fileURLToPath(import.meta.resolve('pg'));
-  const ok = [WORKER, process.execPath, pgEntry].every((f) => readableBy(requested, f));
-  if (ok) return requested;
-  if (!warnedRoot) {
-    warnedRoot = true;
-    process.stderr.write(`harness: observers run as root: '${requested}' cannot read ${WORKER} or its modules\n`);
-  }
-  return 'root';
-}
-
 class ObserverProcess {
   readonly child: ChildProcess;
   readonly user: string;
+  /** The uid the worker reported after dropping privileges. */
+  uid = -1;
   stopped = false;
   fatal: string | null = null;
   private readonly done: Promise<void>;
@@ -89,15 +56,15 @@ class ObserverProcess {
   readonly ready: Promise<void>;
 
   constructor(config: ObserverConfig, runAs: string, onEvent: (ev: Record<string, unknown>) => void) {
-    this.user = observerUser(runAs);
-    const u = this.user === 'root' ? null : osUser(this.user);
+    this.user = runAs;
+    const u = runAs === 'root' ? null : osUser(runAs);
     this.ready = new Promise((r) => (this.readyResolve = r));
+    // Started as root and dropping to the user itself, after loading its modules.
     this.child = spawn(process.execPath, [WORKER], {
       stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, HARNESS_OBSERVER: JSON.stringify(config) },
+      env: { ...process.env, HARNESS_OBSERVER: JSON.stringify(u ? { ...config, uid: u.uid, gid: u.gid } : config) },
       cwd: '/',
       detached: true,
-      ...(u ? { uid: u.uid, gid: u.gid } : {}),
     });
     this.child.stdin!.on('error', () => {});
     this.done = new Promise((resolve) => this.child.on('exit', () => resolve()));
@@ -108,7 +75,10 @@ class ObserverProcess {
       } catch {
         return;
       }
-      if (ev.type === 'ready') this.readyResolve();
+      if (ev.type === 'ready') {
+        this.uid = ev.uid as number;
+        this.readyResolve();
+      }
       else if (ev.type === 'fatal') this.fatal = String(ev.message);
       else onEvent(ev);
     });
@@ -183,6 +153,10 @@ export class Writer {
   get user(): string {
     return this.proc?.user ?? '';
   }
+  /** The uid the observer process runs as (reported by it). */
+  get uid(): number {
+    return this.proc?.uid ?? -1;
+  }
   get lastAck(): Ack | undefined {
     return this.acked[this.acked.length - 1];
   }
@@ -247,6 +221,10 @@ export class SplitBrainWatcher {
   }
   get user(): string {
     return this.proc?.user ?? '';
+  }
+  /** The uid the observer process runs as (reported by it). */
+  get uid(): number {
+    return this.proc?.uid ?? -1;
   }
 
   /** Latest observed state of every probed host. */
