@@ -1,1 +1,3 @@
-export {};
+export { plugin } from './plugin.js';
+export { simplePasswordAuthConfigSchema } from './config.js';
+export type { SimplePasswordAuthConfig } from './config.js';
