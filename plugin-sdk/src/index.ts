@@ -48,3 +48,5 @@ export type { PollPlugin, PollResult, PollState } from './kinds/poll.js';
 export type { PromotionPlugin } from './kinds/promotion.js';
 export type { ReplicaCandidate, ReplicaSelection, ReplicaSelectionPlugin, SelectionOptions } from './kinds/replica-selection.js';
 export type { ReplicaLag, ReplicaPosition, ReplicationStatusPlugin } from './kinds/replication-status.js';
+export { compareServerNames, partitionCandidates, rankCandidates, replicaExclusionReasons } from './replica-eligibility.js';
+export type { ExclusionReasons } from './replica-eligibility.js';

@@ -1,9 +1,9 @@
+import { compareServerNames, rankCandidates, replicaExclusionReasons } from '@handyrep/plugin-sdk';
 import type { ReplicaCandidate, ReplicaSelection, SelectionOptions } from '@handyrep/plugin-sdk';
-import { compareNames, exclusionReasons, partitionCandidates } from './eligibility.js';
 
 /** The common reasons plus an unknown received position: without one it cannot be ranked. */
 function reasonsOf(candidate: ReplicaCandidate, options: SelectionOptions): string[] {
-  const reasons = exclusionReasons(candidate, options);
+  const reasons = replicaExclusionReasons(candidate, options);
   if (candidate.received_lsn_bytes === null) reasons.push('received WAL position is unknown');
   return reasons;
 }
@@ -15,11 +15,10 @@ const received = (candidate: ReplicaCandidate): bigint => candidate.received_lsn
 function byPosition(a: ReplicaCandidate, b: ReplicaCandidate): number {
   const ahead = received(b) - received(a);
   if (ahead !== 0n) return ahead > 0n ? 1 : -1;
-  return a.failover_priority - b.failover_priority || compareNames(a.name, b.name);
+  return a.failover_priority - b.failover_priority || compareServerNames(a.name, b.name);
 }
 
 /** Orders eligible candidates by received WAL position, then failover_priority, then name; explains every exclusion. Pure. */
 export function selectFurthestAhead(candidates: readonly ReplicaCandidate[], options: SelectionOptions = {}): ReplicaSelection {
-  const { eligible, excluded } = partitionCandidates(candidates, (candidate) => reasonsOf(candidate, options));
-  return { ordered: [...eligible].sort(byPosition).map((candidate) => candidate.name), excluded };
+  return rankCandidates(candidates, (candidate) => reasonsOf(candidate, options), byPosition);
 }

@@ -1,5 +1,5 @@
+import { compareServerNames, rankCandidates, replicaExclusionReasons } from '@handyrep/plugin-sdk';
 import type { ReplicaCandidate, ReplicaSelection, SelectionOptions } from '@handyrep/plugin-sdk';
-import { compareNames, exclusionReasons, partitionCandidates } from './eligibility.js';
 
 /** Rank of each status among eligible replicas; anything else (e.g. `unknown`) comes after `warning`. */
 const STATUS_RANK: Readonly<Record<string, number>> = { healthy: 0, lagged: 1, warning: 2 };
@@ -11,11 +11,10 @@ function statusRank(status: string): number {
 
 /** Healthier status first, then lower failover_priority, then name. */
 function byPriority(a: ReplicaCandidate, b: ReplicaCandidate): number {
-  return statusRank(a.status) - statusRank(b.status) || a.failover_priority - b.failover_priority || compareNames(a.name, b.name);
+  return statusRank(a.status) - statusRank(b.status) || a.failover_priority - b.failover_priority || compareServerNames(a.name, b.name);
 }
 
 /** Orders eligible candidates by status, then failover_priority, then name; explains every exclusion. Pure. */
 export function selectByPriority(candidates: readonly ReplicaCandidate[], options: SelectionOptions = {}): ReplicaSelection {
-  const { eligible, excluded } = partitionCandidates(candidates, (candidate) => exclusionReasons(candidate, options));
-  return { ordered: [...eligible].sort(byPriority).map((candidate) => candidate.name), excluded };
+  return rankCandidates(candidates, (candidate) => replicaExclusionReasons(candidate, options), byPriority);
 }
