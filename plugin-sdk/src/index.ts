@@ -50,3 +50,5 @@ export type { ReplicaCandidate, ReplicaSelection, ReplicaSelectionPlugin, Select
 export type { ReplicaLag, ReplicaPosition, ReplicationStatusPlugin } from './kinds/replication-status.js';
 export { compareServerNames, partitionCandidates, rankCandidates, replicaExclusionReasons } from './replica-eligibility.js';
 export type { ExclusionReasons } from './replica-eligibility.js';
+export { confirmLeftRecovery, queryInRecovery, sessionInRecovery } from './postgres-checks.js';
+export type { RecoveryConfirmation, RecoveryConfirmationOptions } from './postgres-checks.js';

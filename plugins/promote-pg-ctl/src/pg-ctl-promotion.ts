@@ -1,9 +1,7 @@
-import { errorMessage, fail, success } from '@handyrep/plugin-sdk';
-import type { CommandResult, PluginContext, PromotionPlugin, ReturnDictionary } from '@handyrep/plugin-sdk';
+import { confirmLeftRecovery, errorMessage, fail, queryInRecovery, success } from '@handyrep/plugin-sdk';
+import type { CommandResult, PluginContext, PromotionPlugin, ReturnDictionary, SqlTarget } from '@handyrep/plugin-sdk';
 import type { PromotePgCtlConfig } from './config.js';
 import { promoteArgv } from './pg-ctl-promote-command.js';
-import { confirmLeftRecovery, inRecovery } from './recovery-check.js';
-import type { RecoveryCheckOptions } from './recovery-check.js';
 
 /** What promote_pg_ctl returns besides `result` and `details`. */
 export interface PromoteFields {
@@ -55,7 +53,8 @@ export class PgCtlPromotion implements PromotionPlugin {
       ...over,
       duration_ms: clock.now() - started,
     });
-    const check: RecoveryCheckOptions = { sql: this.context.sql, timeoutMs: config.command_timeout_seconds * 1000 };
+    const checkMs = config.command_timeout_seconds * 1000;
+    const check: SqlTarget = { server, connectTimeoutMs: checkMs, statementTimeoutMs: checkMs };
 
     let argv: string[];
     try {
@@ -66,7 +65,7 @@ export class PgCtlPromotion implements PromotionPlugin {
 
     // Without SQL the outcome could not be confirmed; a promotion HandyRep cannot confirm is worse than none.
     try {
-      if (!(await inRecovery(check, server))) {
+      if (!(await queryInRecovery(this.context.sql, check))) {
         logger.info(`${server} is already out of recovery; not promoting`, { server });
         return success(`${server} is not in recovery (already a master); nothing done`, fields({ already_master: true }));
       }
@@ -89,7 +88,7 @@ export class PgCtlPromotion implements PromotionPlugin {
 
     // A failed pg_ctl gets one look only (it may have failed because the server just left recovery); success gets the full wait.
     const confirmMs = result.exitCode === 0 ? config.confirm_seconds * 1000 : 0;
-    const confirmation = await confirmLeftRecovery({ ...check, clock, logger, confirmMs, intervalMs: config.confirm_interval_ms }, server);
+    const confirmation = await confirmLeftRecovery(this.context.sql, check, { clock, logger, confirmMs, intervalMs: config.confirm_interval_ms });
     const said = lastLine(stderr) || lastLine(result.stdout);
     if (confirmation.confirmed) {
       const took = clock.now() - started;

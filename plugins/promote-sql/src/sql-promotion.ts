@@ -1,8 +1,6 @@
-import { errorMessage, fail, success } from '@handyrep/plugin-sdk';
-import type { PluginContext, PromotionPlugin, ReturnDictionary } from '@handyrep/plugin-sdk';
+import { confirmLeftRecovery, errorMessage, fail, sessionInRecovery, success } from '@handyrep/plugin-sdk';
+import type { PluginContext, PromotionPlugin, ReturnDictionary, SqlTarget } from '@handyrep/plugin-sdk';
 import type { PromoteSqlConfig } from './config.js';
-import { confirmLeftRecovery } from './recovery-check.js';
-import type { RecoveryCheckOptions } from './recovery-check.js';
 
 /** What promote_sql returns besides `result` and `details`. */
 export interface PromoteSqlFields {
@@ -57,9 +55,7 @@ export class SqlPromotion implements PromotionPlugin {
       outcome = await this.context.sql.withSession(
         { server, connectTimeoutMs: quickMs, statementTimeoutMs: (config.wait_seconds + config.command_timeout_seconds) * 1000 },
         async (session) => {
-          const state = await session.query<{ in_recovery: unknown }>('SELECT pg_is_in_recovery() AS in_recovery');
-          if (state[0]?.in_recovery === false) return { kind: 'already_master' } as const;
-          if (state[0]?.in_recovery !== true) throw new Error(`pg_is_in_recovery() returned ${JSON.stringify(state[0]?.in_recovery)}`);
+          if (!(await sessionInRecovery(session, server))) return { kind: 'already_master' } as const;
           sent = true;
           const rows = await session.query<{ promoted: unknown }>('SELECT pg_promote(wait => true, wait_seconds => $1::integer) AS promoted', [
             config.wait_seconds,
@@ -98,8 +94,9 @@ export class SqlPromotion implements PromotionPlugin {
     confirmMs: number,
   ): Promise<PromoteSqlResult> {
     const { config, clock, logger } = this.context;
-    const check: RecoveryCheckOptions = { sql: this.context.sql, timeoutMs: config.command_timeout_seconds * 1000 };
-    const confirmation = await confirmLeftRecovery({ ...check, clock, logger, confirmMs, intervalMs: config.confirm_interval_ms }, server);
+    const checkMs = config.command_timeout_seconds * 1000;
+    const check: SqlTarget = { server, connectTimeoutMs: checkMs, statementTimeoutMs: checkMs };
+    const confirmation = await confirmLeftRecovery(this.context.sql, check, { clock, logger, confirmMs, intervalMs: config.confirm_interval_ms });
     const sent = answer === null ? null : true;
     if (confirmation.confirmed) {
       const took = clock.now() - started;
