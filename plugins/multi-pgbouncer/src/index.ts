@@ -1,1 +1,4 @@
-export {};
+export { plugin } from './plugin.js';
+export type { AdminMethod, DisconnectMode, MultiPgbouncerConfig, PauseTimeoutAction, ProxyServerKeys } from './config.js';
+export type { MultiPgbouncerResult, RepointResult } from './multi-pgbouncer.js';
+export type { ProxyResult } from './proxy-actions.js';
