@@ -48,7 +48,7 @@ export function archiveScript(paths: ArchivePaths, options: ArchiveScriptOptions
     'fi',
     'if [ -e "$TOUCH_FILE" ]; then exit 0; fi',
     "if [ ! -f \"$1\" ]; then printf 'handyrep archive: no such file %s\\n' \"$1\" >&2; exit 2; fi",
-    '$LIMIT sh -c "$STORE" handyrep-archive "$ARCHIVE_DIR" "$2" "$FSYNC" < "$1"',
+    '$LIMIT sh -c "$STORE" handyrep-archive "$ARCHIVE_DIR" "$FSYNC" "$2" < "$1"',
     'rc=$?',
     // PostgreSQL stops its archiver on an exit status above 125 (e.g. 137 after timeout's KILL); a plain failure is retried.
     'if [ "$rc" -gt 125 ]; then rc=1; fi',

@@ -1,6 +1,7 @@
 /**
  * Shell code that stores one WAL file, run as
- * `sh -c "$STORE" handyrep-archive <dir> <file name> <fsync 0|1> < <segment>`.
+ * `sh -c "$STORE" handyrep-archive <dir> <fsync 0|1> <file name> < <segment>` (the file name
+ * last: the remote script appends it to a fixed command line).
  *
  * Why this shape: PostgreSQL may run archive_command again for a file it
  * already archived (a crash between copy and bookkeeping), so an identical
@@ -13,7 +14,7 @@
  */
 export const STORE_SCRIPT = [
   'umask 077',
-  'dir=$1 f=$2 fsync=$3',
+  'dir=$1 fsync=$2 f=$3',
   "case $f in ''|.*|*[!0-9A-Za-z._-]*) printf 'handyrep archive: refusing file name %s\\n' \"$f\" >&2; exit 2 ;; esac",
   'dest=$dir/$f',
   'if [ -e "$dest" ]; then',
