@@ -52,3 +52,7 @@ export { compareServerNames, partitionCandidates, rankCandidates, replicaExclusi
 export type { ExclusionReasons } from './replica-eligibility.js';
 export { confirmLeftRecovery, queryInRecovery, sessionInRecovery } from './postgres-checks.js';
 export type { RecoveryConfirmation, RecoveryConfirmationOptions } from './postgres-checks.js';
+export { errnoCodesOf, networkFailureOf } from './network-failure.js';
+export type { NetworkFailure } from './network-failure.js';
+export { pollFailureOf, pollResult } from './poll-result.js';
+export type { PollFailure, PollObservation } from './poll-result.js';

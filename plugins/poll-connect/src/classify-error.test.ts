@@ -14,8 +14,10 @@ function errno(code: string): Error {
 }
 
 describe('classifyPollError', () => {
-  it('calls time-outs no_response', () => {
-    assert.equal(classifyPollError(new TimeoutError('connecting to server db1 timed out after 1000 ms')).state, 'no_response');
+  it('calls time-outs no_response, failure timeout', () => {
+    const verdict = classifyPollError(new TimeoutError('connecting to server db1 timed out after 1000 ms'));
+    assert.equal(verdict.state, 'no_response');
+    assert.equal(verdict.failure, 'timeout');
   });
 
   it('calls cannot_connect_now, admin and crash shutdown rejecting', () => {
@@ -62,8 +64,37 @@ describe('classifyPollError', () => {
     assert.equal(classifyPollError('a string').state, 'no_response');
   });
 
+  it('says why no answer came: refused, unreachable, timeout or error', () => {
+    const cases: [unknown, string][] = [
+      [sqlError('cannot connect to server db1: connect ECONNREFUSED 127.0.0.1:5432', undefined, errno('ECONNREFUSED')), 'refused'],
+      // The core drops a cause that would leak the password; the errno is still in its message.
+      [sqlError('cannot connect to server db1: connect ECONNREFUSED 127.0.0.1:5432'), 'refused'],
+      [sqlError('cannot connect to server db1: read ECONNRESET', undefined, errno('ECONNRESET')), 'refused'],
+      [sqlError('cannot connect to server db1: connect EHOSTUNREACH', undefined, errno('EHOSTUNREACH')), 'unreachable'],
+      [sqlError('cannot connect to server db1: connect ENETUNREACH', undefined, errno('ENETUNREACH')), 'unreachable'],
+      [sqlError('getaddrinfo EAI_AGAIN db1', undefined, errno('EAI_AGAIN')), 'unreachable'],
+      [sqlError('cannot connect to server db1: connect ETIMEDOUT', undefined, errno('ETIMEDOUT')), 'timeout'],
+      [sqlError('cannot connect to server db1: Connection terminated unexpectedly'), 'error'],
+      [new Error('something odd'), 'error'],
+    ];
+    for (const [err, failure] of cases) {
+      const verdict = classifyPollError(err);
+      assert.equal(verdict.state, 'no_response', String(err));
+      assert.equal(verdict.failure, failure, String(err));
+    }
+  });
+
+  it('gives no failure when the server itself answered', () => {
+    assert.equal(classifyPollError(sqlError('x', '57P03')).failure, undefined);
+    assert.equal(classifyPollError(sqlError('x', '28P01')).failure, undefined);
+    assert.equal(classifyPollError(sqlError('x', '53300')).failure, undefined);
+    assert.equal(classifyPollError(sqlError('the database system is starting up')).failure, undefined);
+  });
+
   it('calls a host name that does not resolve bad_config, but a resolver outage no_response', () => {
-    assert.equal(classifyPollError(sqlError('getaddrinfo ENOTFOUND nowhere.invalid', undefined, errno('ENOTFOUND'))).state, 'bad_config');
+    const nx = classifyPollError(sqlError('getaddrinfo ENOTFOUND nowhere.invalid', undefined, errno('ENOTFOUND')));
+    assert.equal(nx.state, 'bad_config');
+    assert.equal(nx.failure, 'unreachable');
     assert.equal(classifyPollError(sqlError('getaddrinfo EAI_AGAIN db1', undefined, errno('EAI_AGAIN'))).state, 'no_response');
   });
 

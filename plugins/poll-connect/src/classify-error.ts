@@ -1,5 +1,5 @@
-import { ErrorCodes, errorMessage } from '@handyrep/plugin-sdk';
-import type { PollState } from '@handyrep/plugin-sdk';
+import { errnoCodesOf, ErrorCodes, errorMessage, pollFailureOf } from '@handyrep/plugin-sdk';
+import type { PollFailure, PollState } from '@handyrep/plugin-sdk';
 
 /** What a failed connection or query says about the server. */
 export interface ErrorVerdict {
@@ -7,6 +7,8 @@ export interface ErrorVerdict {
   state: PollState;
   /** Why, in words, followed by the error's own message. */
   details: string;
+  /** Why the server gave no answer, when it gave none. */
+  failure?: PollFailure;
 }
 
 /** What can be read off an error and its causes without knowing their classes. */
@@ -15,8 +17,6 @@ interface ErrorFacts {
   code: string | undefined;
   /** PostgreSQL's SQLSTATE, when the server sent an error. */
   sqlState: string | undefined;
-  /** The operating system's error name (ECONNREFUSED, ENOTFOUND...). */
-  errno: string | undefined;
 }
 
 /** Shutdown, crash restart, start-up or standby not accepting connections (admin_shutdown, crash_shutdown, cannot_connect_now). */
@@ -37,7 +37,7 @@ function stringField(value: unknown, key: string): string | undefined {
 }
 
 function factsOf(err: unknown): ErrorFacts {
-  const facts: ErrorFacts = { code: undefined, sqlState: undefined, errno: undefined };
+  const facts: ErrorFacts = { code: undefined, sqlState: undefined };
   let current: unknown = err;
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && typeof current === 'object' && current !== null; depth++) {
     const code = stringField(current, 'code');
@@ -45,7 +45,6 @@ function factsOf(err: unknown): ErrorFacts {
       if (code.startsWith('HR_')) facts.code ??= code;
       // Only a server message carries a severity; an errno has none.
       else if (stringField(current, 'severity') !== undefined && /^[0-9A-Z]{5}$/.test(code)) facts.sqlState ??= code;
-      else if (/^E[A-Z_]+$/.test(code)) facts.errno ??= code;
     }
     facts.sqlState ??= stringField(current, 'sqlState');
     current = (current as { cause?: unknown }).cause;
@@ -58,15 +57,16 @@ function factsOf(err: unknown): ErrorFacts {
  * a time-out is no_response, a server starting up or shutting down is
  * rejecting, credentials or names HandyRep was configured with that do not
  * work are bad_config, and any other error the server itself sent still
- * proves it up (accepting), as libpq's PQping decides.
+ * proves it up (accepting), as libpq's PQping decides. Without an answer
+ * from the server, `failure` says why: refused, timeout, unreachable, error.
  */
 export function classifyPollError(err: unknown): ErrorVerdict {
   const facts = factsOf(err);
   const message = errorMessage(err);
   const verdict = (state: PollState, why: string): ErrorVerdict => ({ state, details: `${why}: ${message}` });
 
-  if (facts.code === ErrorCodes.TIMEOUT) return verdict('no_response', 'no answer in time');
-  if (facts.code === ErrorCodes.SECRET_MISSING || facts.code === ErrorCodes.BAD_ARGUMENT) return verdict('bad_config', 'cannot even try');
+  if (facts.code === ErrorCodes.TIMEOUT) return { ...verdict('no_response', 'no answer in time'), failure: 'timeout' };
+  if (facts.code === ErrorCodes.SECRET_MISSING || facts.code === ErrorCodes.BAD_ARGUMENT) return { ...verdict('bad_config', 'cannot even try'), failure: 'error' };
   if (facts.sqlState !== undefined) {
     if (REJECTING_SQLSTATES.has(facts.sqlState)) return verdict('rejecting', 'rejecting connections');
     if (facts.sqlState.startsWith('28')) return verdict('bad_config', 'authentication failed (check [passwords] superuser_password, postgres_superuser and pg_hba.conf)');
@@ -75,6 +75,6 @@ export function classifyPollError(err: unknown): ErrorVerdict {
   }
   if (REJECTING_TEXT.test(message)) return verdict('rejecting', 'rejecting connections');
   if (PASSWORD_TEXT.test(message)) return verdict('bad_config', 'the server asks for a password that is not configured or does not work ([passwords] superuser_password)');
-  if (facts.errno === 'ENOTFOUND') return verdict('bad_config', 'the host name does not resolve');
-  return verdict('no_response', 'no connection');
+  if (errnoCodesOf(err).includes('ENOTFOUND')) return { ...verdict('bad_config', 'the host name does not resolve'), failure: 'unreachable' };
+  return { ...verdict('no_response', 'no connection'), failure: pollFailureOf(err) };
 }

@@ -41,6 +41,7 @@ describe('poll_connect plugin', () => {
     assert.equal(master.result, 'SUCCESS');
     assert.equal(master.state, 'accepting');
     assert.equal(master.in_recovery, false);
+    assert.equal('failure' in master, false);
     assert.match(master.details, /^db1 \(127\.0\.0\.11:5432\): accepting connections, not in recovery$/);
     const replica = await poll.poll('db2');
     assert.equal(replica.in_recovery, true);
@@ -59,19 +60,22 @@ describe('poll_connect plugin', () => {
     assert.equal(plain.sql.queries[0]?.target.database, undefined, 'empty database leaves the core default');
   });
 
-  it('maps the SQL client errors to poll states, all FAIL', async () => {
-    const cases: [Error, string][] = [
-      [new TimeoutError('connecting to server db1 timed out after 3000 ms'), 'no_response'],
-      [sqlError('cannot connect to server db1: connect ECONNREFUSED 127.0.0.11:5432'), 'no_response'],
-      [sqlError('server db1: the database system is starting up (SQLSTATE 57P03)', '57P03'), 'rejecting'],
-      [sqlError('server db1: password authentication failed for user "postgres" (SQLSTATE 28P01)', '28P01'), 'bad_config'],
+  it('maps the SQL client errors to poll states and failures, all FAIL', async () => {
+    const cases: [Error, string, string | undefined][] = [
+      [new TimeoutError('connecting to server db1 timed out after 3000 ms'), 'no_response', 'timeout'],
+      [sqlError('cannot connect to server db1: connect ECONNREFUSED 127.0.0.11:5432'), 'no_response', 'refused'],
+      [sqlError('cannot connect to server db1: connect EHOSTUNREACH 127.0.0.11:5432'), 'no_response', 'unreachable'],
+      [sqlError('cannot connect to server db1: Connection terminated unexpectedly'), 'no_response', 'error'],
+      [sqlError('server db1: the database system is starting up (SQLSTATE 57P03)', '57P03'), 'rejecting', undefined],
+      [sqlError('server db1: password authentication failed for user "postgres" (SQLSTATE 28P01)', '28P01'), 'bad_config', undefined],
     ];
-    for (const [error, state] of cases) {
+    for (const [error, state, failure] of cases) {
       const test = setup();
       test.sql.when(/pg_is_in_recovery/, error);
       const result = await (await plugin.create(test.context)).poll('db1');
       assert.equal(result.result, 'FAIL', error.message);
       assert.equal(result.state, state, error.message);
+      assert.equal(result.failure, failure, error.message);
       assert.equal(result.in_recovery, undefined);
       assert.equal(test.logger.lines.length, 1, 'one debug line per failed poll');
     }
@@ -102,6 +106,7 @@ describe('poll_connect plugin', () => {
     const result = await poll.poll('db1');
     const elapsed = performance.now() - started;
     assert.equal(result.state, 'no_response');
+    assert.equal(result.failure, 'timeout');
     assert.match(result.details, /no answer within 200 ms/);
     assert.ok(elapsed >= 190 && elapsed < 1500, `took ${elapsed} ms`);
     release?.();

@@ -91,6 +91,7 @@ describe('ping against a fake backend', () => {
     const outcome = await ping(request(b.port));
     assert.equal(outcome.state, 'accepting');
     assert.match(outcome.details, /asked for authentication/);
+    assert.equal(outcome.failure, undefined);
     const session = b.sessions[0];
     assert.ok(session);
     await session.closed;
@@ -118,6 +119,7 @@ describe('ping against a fake backend', () => {
     const outcome = await ping(request(b.port));
     assert.equal(outcome.state, 'rejecting');
     assert.match(outcome.details, /starting up.*57P03/);
+    assert.equal(outcome.failure, undefined, 'the server answered');
   });
 
   it('is accepting on any other server error (bad password, unknown database, too many clients)', async () => {
@@ -134,6 +136,7 @@ describe('ping against a fake backend', () => {
     const outcome = await ping(request(b.port));
     assert.equal(outcome.state, 'no_response');
     assert.match(outcome.details, /could not fork/);
+    assert.equal(outcome.failure, 'error');
   });
 
   it('reads an answer that arrives one byte at a time', async () => {
@@ -154,6 +157,7 @@ describe('ping against a fake backend', () => {
     const outcome = await ping(request(b.port, { timeoutMs: 300 }));
     const elapsed = performance.now() - started;
     assert.equal(outcome.state, 'no_response');
+    assert.equal(outcome.failure, 'timeout');
     assert.match(outcome.details, /connected, but no answer .* 300 ms/);
     assert.ok(elapsed >= 290 && elapsed < 1500, `took ${elapsed} ms`);
   });
@@ -163,6 +167,25 @@ describe('ping against a fake backend', () => {
     const outcome = await ping(request(b.port));
     assert.equal(outcome.state, 'no_response');
     assert.match(outcome.details, /closed/);
+    assert.equal(outcome.failure, 'error', 'something listened: an orderly close is no refusal');
+  });
+
+  it('is no_response/refused when the server resets the connection before answering', async () => {
+    const b = await backend((socket) => socket.resetAndDestroy());
+    const outcome = await ping(request(b.port));
+    assert.equal(outcome.state, 'no_response');
+    assert.match(outcome.details, /ECONNRESET/);
+    assert.equal(outcome.failure, 'refused');
+  });
+
+  it('is no_response/error when the reset comes after part of an answer', async () => {
+    const b = await backend((socket) => {
+      socket.write(authRequest(10).subarray(0, 3), () => setTimeout(() => socket.resetAndDestroy(), 50));
+    });
+    const outcome = await ping(request(b.port));
+    assert.equal(outcome.state, 'no_response');
+    assert.match(outcome.details, /ECONNRESET/);
+    assert.equal(outcome.failure, 'error');
   });
 
   it('is no_response when something else answers (an HTTP server)', async () => {
@@ -170,6 +193,7 @@ describe('ping against a fake backend', () => {
     const outcome = await ping(request(b.port));
     assert.equal(outcome.state, 'no_response');
     assert.match(outcome.details, /not a PostgreSQL answer/);
+    assert.equal(outcome.failure, 'error');
   });
 
   it('is no_response, fast, when the port refuses', async () => {
@@ -179,6 +203,7 @@ describe('ping against a fake backend', () => {
     const started = performance.now();
     const outcome = await ping(request(port));
     assert.equal(outcome.state, 'no_response');
+    assert.equal(outcome.failure, 'refused');
     assert.match(outcome.details, /refused/);
     assert.ok(performance.now() - started < 1000);
   });
@@ -186,16 +211,36 @@ describe('ping against a fake backend', () => {
   it('is bad_config when the role name cannot go into a startup message', async () => {
     const outcome = await ping(request(1, { user: 'a\0b' }));
     assert.equal(outcome.state, 'bad_config');
+    assert.equal(outcome.failure, 'error');
   });
 });
 
 describe('socketErrorOutcome', () => {
+  const error = (code: string): Error & { code: string } => Object.assign(new Error(`connect ${code} x`), { code });
+
   it('calls a name that does not exist bad_config and everything else no_response', () => {
-    const error = (code: string): Error & { code: string } => Object.assign(new Error(`getaddrinfo ${code} x`), { code });
     assert.equal(socketErrorOutcome(error('ENOTFOUND'), 'nowhere.invalid').state, 'bad_config');
-    for (const code of ['EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']) {
+    for (const code of ['EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPROTO']) {
       assert.equal(socketErrorOutcome(error(code), 'db1').state, 'no_response', code);
     }
+  });
+
+  it('tells a refused port from silence, no route and other errors', () => {
+    const cases: [string, boolean, string][] = [
+      ['ECONNREFUSED', false, 'refused'],
+      ['ECONNRESET', false, 'refused'],
+      ['ECONNRESET', true, 'error'],
+      ['ETIMEDOUT', false, 'timeout'],
+      ['EHOSTUNREACH', false, 'unreachable'],
+      ['ENETUNREACH', false, 'unreachable'],
+      ['EAI_AGAIN', false, 'unreachable'],
+      ['ENOTFOUND', false, 'unreachable'],
+      ['EPROTO', false, 'error'],
+    ];
+    for (const [code, answered, failure] of cases) {
+      assert.equal(socketErrorOutcome(error(code), 'db1', answered).failure, failure, `${code}${answered ? ' after an answer' : ''}`);
+    }
+    assert.equal(socketErrorOutcome(new Error('no code at all'), 'db1').failure, 'error');
   });
 });
 
@@ -206,5 +251,12 @@ describe('replyOutcome', () => {
     assert.equal(replyOutcome({ kind: 'error', sqlState: '28000', message: 'x' }).state, 'accepting');
     assert.equal(replyOutcome({ kind: 'error', sqlState: undefined, message: 'x' }).state, 'no_response');
     assert.equal(replyOutcome({ kind: 'unexpected', description: 'x' }).state, 'no_response');
+  });
+
+  it('gives a failure only where no usable answer came', () => {
+    assert.equal(replyOutcome({ kind: 'authentication', code: 5 }).failure, undefined);
+    assert.equal(replyOutcome({ kind: 'error', sqlState: '57P03', message: 'x' }).failure, undefined);
+    assert.equal(replyOutcome({ kind: 'error', sqlState: undefined, message: 'x' }).failure, 'error');
+    assert.equal(replyOutcome({ kind: 'unexpected', description: 'x' }).failure, 'error');
   });
 });

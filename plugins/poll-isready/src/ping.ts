@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import type { PollState } from '@handyrep/plugin-sdk';
+import { networkFailureOf } from '@handyrep/plugin-sdk';
+import type { PollFailure, PollState } from '@handyrep/plugin-sdk';
 import { AUTH_OK, readBackendReply } from './backend-reply.js';
 import type { BackendReply } from './backend-reply.js';
 import { startupMessage, terminateMessage } from './startup-message.js';
@@ -26,6 +27,8 @@ export interface PingOutcome {
   state: PollState;
   /** What was observed, for the operator. */
   details: string;
+  /** Why no PostgreSQL answer came, when none came. */
+  failure?: PollFailure;
 }
 
 /** SQLSTATE cannot_connect_now: starting up, shutting down, in crash recovery, or a standby without hot_standby. */
@@ -55,24 +58,27 @@ export function replyOutcome(reply: Exclude<BackendReply, { kind: 'incomplete' }
       if (reply.sqlState === CANNOT_CONNECT_NOW) return { state: 'rejecting', details: `rejecting connections: ${reply.message} (SQLSTATE ${reply.sqlState})` };
       // Any other server error still proves a live server that would serve a proper client (wrong role, database, too many clients...).
       if (reply.sqlState !== undefined) return { state: 'accepting', details: `accepting connections (the ping itself was refused: ${reply.message}, SQLSTATE ${reply.sqlState})` };
-      return { state: 'no_response', details: `the server answered with an error without SQLSTATE: ${reply.message}` };
+      return { state: 'no_response', details: `the server answered with an error without SQLSTATE: ${reply.message}`, failure: 'error' };
     case 'unexpected':
-      return { state: 'no_response', details: `not a PostgreSQL answer: ${reply.description}` };
+      return { state: 'no_response', details: `not a PostgreSQL answer: ${reply.description}`, failure: 'error' };
   }
 }
 
-/** The verdict a socket error implies. */
-export function socketErrorOutcome(err: Error & { code?: unknown }, host: string): PingOutcome {
+/**
+ * The verdict a socket error implies. `answered` says whether any byte of an
+ * answer had arrived: a reset before that is a refusal (nothing serves the
+ * port), a reset after it is not.
+ */
+export function socketErrorOutcome(err: Error & { code?: unknown }, host: string, answered = false): PingOutcome {
   const code = typeof err.code === 'string' ? err.code : undefined;
-  switch (code) {
-    case 'ECONNREFUSED':
-      return { state: 'no_response', details: 'connection refused (nothing listens there)' };
-    case 'ENOTFOUND':
-      // A name that does not exist will not start existing by waiting: a configuration problem, unlike a resolver outage.
-      return { state: 'bad_config', details: `host name ${JSON.stringify(host)} does not resolve (${code})` };
-    default:
-      return { state: 'no_response', details: `connection failed: ${err.message}` };
+  if (code === 'ECONNREFUSED') return { state: 'no_response', details: 'connection refused (nothing listens there)', failure: 'refused' };
+  if (code === 'ENOTFOUND') {
+    // A name that does not exist will not start existing by waiting: a configuration problem, unlike a resolver outage.
+    return { state: 'bad_config', details: `host name ${JSON.stringify(host)} does not resolve (${code})`, failure: 'unreachable' };
   }
+  const network = networkFailureOf(err);
+  const failure: PollFailure = network === undefined || (network === 'reset' && answered) ? 'error' : network === 'reset' ? 'refused' : network;
+  return { state: 'no_response', details: `connection failed: ${err.message}`, failure };
 }
 
 function release(socket: Socket, how: Release): void {
@@ -98,7 +104,7 @@ export function ping(request: PingRequest): Promise<PingOutcome> {
   try {
     startup = startupMessage({ user: request.user, database: request.database, application_name: APPLICATION_NAME });
   } catch (err) {
-    return Promise.resolve({ state: 'bad_config', details: (err as Error).message });
+    return Promise.resolve({ state: 'bad_config', details: (err as Error).message, failure: 'error' });
   }
   return new Promise((resolve) => {
     let connected = false;
@@ -121,6 +127,7 @@ export function ping(request: PingRequest): Promise<PingOutcome> {
           details: connected
             ? `connected, but no answer to the startup message within ${request.timeoutMs} ms (server hung or overloaded)`
             : `no TCP connection within ${request.timeoutMs} ms`,
+          failure: 'timeout',
         },
         'destroy',
       );
@@ -130,7 +137,7 @@ export function ping(request: PingRequest): Promise<PingOutcome> {
       socket = connect({ host: bareHost(request.host), port: request.port, noDelay: true });
     } catch (err) {
       clearTimeout(timer);
-      resolve({ state: 'bad_config', details: `cannot connect to that address: ${(err as Error).message}` });
+      resolve({ state: 'bad_config', details: `cannot connect to that address: ${(err as Error).message}`, failure: 'error' });
       return;
     }
 
@@ -144,15 +151,17 @@ export function ping(request: PingRequest): Promise<PingOutcome> {
       received = Buffer.concat([received, chunk]);
       const reply = readBackendReply(received);
       if (reply.kind === 'incomplete') {
-        if (received.length > MAX_BUFFERED) finish({ state: 'no_response', details: `no decisive answer in ${received.length} bytes` }, 'destroy');
+        if (received.length > MAX_BUFFERED) finish({ state: 'no_response', details: `no decisive answer in ${received.length} bytes`, failure: 'error' }, 'destroy');
         return;
       }
       const how: Release = reply.kind === 'authentication' ? (reply.code === AUTH_OK ? 'terminate' : 'end') : reply.kind === 'error' ? 'end' : 'destroy';
       finish(replyOutcome(reply), how);
     });
-    socket.on('error', (err) => finish(socketErrorOutcome(err, request.host), 'destroy'));
+    socket.on('error', (err) => finish(socketErrorOutcome(err, request.host, received.length > 0), 'destroy'));
     socket.on('close', () => {
-      finish({ state: 'no_response', details: connected ? 'the server closed the connection without answering' : 'the connection closed before it was established' }, 'destroy');
+      // An orderly close is something that listened and let go, so never a refusal.
+      const details = connected ? 'the server closed the connection without answering' : 'the connection closed before it was established';
+      finish({ state: 'no_response', details, failure: 'error' }, 'destroy');
     });
   });
 }

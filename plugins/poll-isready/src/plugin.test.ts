@@ -65,6 +65,7 @@ describe('poll_isready plugin', () => {
     assert.equal(result.result, 'SUCCESS');
     assert.equal(result.state, 'accepting');
     assert.equal(result.in_recovery, undefined);
+    assert.equal('failure' in result, false);
     assert.equal(typeof result.duration_ms, 'number');
     assert.ok(result.duration_ms >= 0 && result.duration_ms < 2000);
     assert.match(result.details, /^db1 \(127\.0\.0\.1:\d+\): accepting/);
@@ -93,6 +94,7 @@ describe('poll_isready plugin', () => {
       const result = await poll.poll(name);
       assert.equal(result.result, 'FAIL', name);
       assert.equal(result.state, 'bad_config', name);
+      assert.equal(result.failure, 'error', name);
       assert.ok(result.duration_ms < 500, `${name} took ${result.duration_ms} ms`);
     }
     assert.equal(test.logger.lines.filter((line) => line.level === 'debug').length, 2);
@@ -109,7 +111,25 @@ describe('poll_isready plugin', () => {
     const result = await (await instance).poll('down');
     assert.equal(result.result, 'FAIL');
     assert.equal(result.state, 'no_response');
+    assert.equal(result.failure, 'refused');
     assert.match(result.details, /refused/);
+  });
+
+  it('is FAIL/no_response/timeout for a server that accepts TCP and never answers', async () => {
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const { instance, test } = poller([{ name: 'hung', hostname: '127.0.0.1', port: (silent.address() as AddressInfo).port }], { timeout_ms: 200 });
+    const result = await (await instance).poll('hung');
+    silent.close();
+    assert.equal(result.result, 'FAIL');
+    assert.equal(result.state, 'no_response');
+    assert.equal(result.failure, 'timeout');
+    assert.ok(result.duration_ms >= 190 && result.duration_ms < 1500, `${result.duration_ms} ms`);
+    assert.equal(test.logger.lines[0]?.fields?.['failure'], 'timeout');
   });
 
   it('throws UnknownServerError for a server the registry does not know', async () => {

@@ -1,4 +1,4 @@
-import { definePlugin, fail, success } from '@handyrep/plugin-sdk';
+import { definePlugin, pollResult } from '@handyrep/plugin-sdk';
 import type { PluginContext, PollPlugin, PollResult } from '@handyrep/plugin-sdk';
 import { configSchema } from './config.js';
 import type { PollIsreadyConfig } from './config.js';
@@ -12,10 +12,6 @@ function stringSetting(context: PluginContext<PollIsreadyConfig>, key: string, f
   return typeof value === 'string' && value !== '' ? value : fallback;
 }
 
-function roundMs(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
-
 function createPoller(context: PluginContext<PollIsreadyConfig>): PollPlugin {
   return {
     async poll(server: string): Promise<PollResult> {
@@ -26,7 +22,7 @@ function createPoller(context: PluginContext<PollIsreadyConfig>): PollPlugin {
       // Read on every poll so a configuration reload is honoured.
       const outcome: PingOutcome =
         problem !== undefined
-          ? { state: 'bad_config', details: problem }
+          ? { state: 'bad_config', details: problem, failure: 'error' }
           : await ping({
               host: definition.hostname,
               port: definition.port,
@@ -34,11 +30,11 @@ function createPoller(context: PluginContext<PollIsreadyConfig>): PollPlugin {
               database: context.config.database || stringSetting(context, 'handyrep_db', 'postgres'),
               timeoutMs: context.config.timeout_ms,
             });
-      const duration_ms = roundMs(performance.now() - started);
-      const details = `${where}: ${outcome.details}`;
-      if (outcome.state === 'accepting') return success(details, { state: outcome.state, duration_ms });
-      context.logger.debug(`poll ${server}: ${outcome.state}`, { server, state: outcome.state, duration_ms, details });
-      return fail(details, { state: outcome.state, duration_ms });
+      const result = pollResult({ ...outcome, details: `${where}: ${outcome.details}` }, performance.now() - started);
+      if (result.result === 'FAIL') {
+        context.logger.debug(`poll ${server}: ${result.state}`, { server, state: result.state, failure: result.failure, duration_ms: result.duration_ms, details: result.details });
+      }
+      return result;
     },
   };
 }

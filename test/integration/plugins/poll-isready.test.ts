@@ -29,10 +29,12 @@ async function timedPoll(server: string): Promise<PollResult & { wall_ms: number
   return { ...result, wall_ms };
 }
 
-function expectState(result: PollResult, state: PollResult['state']): void {
+/** Checks state and result, and `failure`: absent whenever the server answered, else the one given. */
+function expectState(result: PollResult, state: PollResult['state'], failure?: PollResult['failure']): void {
   assert.equal(result.state, state, result.details);
   assert.equal(result.result, state === 'accepting' ? 'SUCCESS' : 'FAIL', result.details);
   assert.equal(result.in_recovery, undefined);
+  assert.equal(result.failure, failure, result.details);
 }
 
 /** Polls until the state is no longer `while` (a server on its way up or down). */
@@ -91,30 +93,30 @@ describe('poll_isready on a real cluster', { timeout: 120_000 }, () => {
     });
   });
 
-  it('reports a port where nothing listens as no_response, at once', async () => {
+  it('reports a port where nothing listens as no_response/refused, at once', async () => {
     const result = await timedPoll('noport');
-    expectState(result, 'no_response');
+    expectState(result, 'no_response', 'refused');
     assert.match(result.details, /refused/);
     assert.ok(result.duration_ms < 200, `${result.duration_ms} ms`);
   });
 
   it('reports a malformed hostname as bad_config, and a name that does not exist as bad_config when DNS says so', async () => {
-    expectState(await timedPoll('badhost'), 'bad_config');
+    expectState(await timedPoll('badhost'), 'bad_config', 'error');
     const dnsSays = await lookup(NX_HOST).then(
       () => 'resolves',
       (err: NodeJS.ErrnoException) => err.code ?? 'error',
     );
     const result = await timedPoll('nxhost');
     // NXDOMAIN is a configuration problem; a resolver outage (EAI_AGAIN) is not, whatever this machine's DNS does.
-    expectState(result, dnsSays === 'ENOTFOUND' ? 'bad_config' : 'no_response');
-    console.log(`${NX_HOST}: DNS ${dnsSays}, poll ${result.state} in ${result.duration_ms} ms`);
+    expectState(result, dnsSays === 'ENOTFOUND' ? 'bad_config' : 'no_response', dnsSays === 'ENOTFOUND' || dnsSays === 'EAI_AGAIN' ? 'unreachable' : result.failure);
+    console.log(`${NX_HOST}: DNS ${dnsSays}, poll ${result.state}/${String(result.failure)} in ${result.duration_ms} ms`);
   });
 
-  it('reports a SIGSTOPped server as no_response within the time-out, and accepting once resumed', async () => {
+  it('reports a SIGSTOPped server as no_response/timeout within the time-out, and accepting once resumed', async () => {
     await cluster.faults.hang('pg2');
     try {
       const result = await timedPoll('pg2');
-      expectState(result, 'no_response');
+      expectState(result, 'no_response', 'timeout');
       assert.match(result.details, /connected, but no answer/);
       assert.ok(result.wall_ms >= TIMEOUT_MS - 50, `gave up after ${result.wall_ms} ms`);
       console.log(`SIGSTOP pg2: ${result.state} after ${result.duration_ms} ms (wall ${result.wall_ms} ms)`);
@@ -124,11 +126,11 @@ describe('poll_isready on a real cluster', { timeout: 120_000 }, () => {
     expectState(await pollUntilNot('pg2', 'no_response', 5000), 'accepting');
   });
 
-  it('reports a partitioned address as no_response within the time-out, and accepting once healed', async () => {
+  it('reports a partitioned address as no_response/timeout within the time-out, and accepting once healed', async () => {
     await cluster.faults.partition('pg3');
     try {
       const result = await timedPoll('pg3');
-      expectState(result, 'no_response');
+      expectState(result, 'no_response', 'timeout');
       assert.match(result.details, /no TCP connection within/);
       assert.ok(result.wall_ms >= TIMEOUT_MS - 50, `gave up after ${result.wall_ms} ms`);
       console.log(`partition pg3: ${result.state} after ${result.duration_ms} ms (wall ${result.wall_ms} ms)`);
@@ -138,7 +140,7 @@ describe('poll_isready on a real cluster', { timeout: 120_000 }, () => {
     expectState(await pollUntilNot('pg3', 'no_response', 5000), 'accepting');
   });
 
-  it('reports a server in smart shutdown as rejecting, and once stopped as no_response', async () => {
+  it('reports a server in smart shutdown as rejecting, and once stopped as no_response/refused', async () => {
     // A session keeps a smart shutdown waiting, and meanwhile the postmaster turns new connections away.
     const session = cluster.query('pg3', 'SELECT pg_sleep(3)', [], { timeoutMs: 10_000 });
     await waitFor('the held session on pg3', async () => {
@@ -155,7 +157,7 @@ describe('poll_isready on a real cluster', { timeout: 120_000 }, () => {
       await stopping;
     }
     const stopped = await timedPoll('pg3');
-    expectState(stopped, 'no_response');
+    expectState(stopped, 'no_response', 'refused');
     assert.match(stopped.details, /refused/);
   });
 
