@@ -92,6 +92,14 @@ export class FailoverCheck {
   async masterFailed(master: ServerDefinition, failingSince: number): Promise<FailoverCheckResult> {
     let evidence = await this.gatherEvidence(master, failingSince, false);
     let verdict = judgeMaster(evidence);
+    // Right after a crash a replica may not have noticed its stream broke yet;
+    // when everything else says certain death, ask again a moment later
+    // instead of waiting out the whole retry window.
+    for (let again = 0; again < 3 && verdict.verdict === 'ambiguous' && this.looksCertain(evidence); again += 1) {
+      await this.clock.sleep(150);
+      evidence = await this.gatherEvidence(master, failingSince, false);
+      verdict = judgeMaster(evidence);
+    }
     this.logger.info(`master ${master.name} failed its check: ${verdict.reason}`, { component: 'failover', verdict: verdict.verdict });
 
     const restarted = await this.tryRestart(master, evidence);
@@ -157,6 +165,10 @@ export class FailoverCheck {
       await this.alerts.send('failover_failed', 'critical', details, master.name);
       return fail(details, { verdict: 'dead' });
     }
+  }
+
+  private looksCertain(evidence: MasterEvidence): boolean {
+    return evidence.poll === 'refused' && (evidence.ssh === 'refused' || evidence.ssh === 'unreachable');
   }
 
   /**

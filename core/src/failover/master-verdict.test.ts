@@ -40,7 +40,7 @@ describe('judgeMaster (ARCHITECTURE.md "Failover decisions")', () => {
     ['a replica that heard from the master after polls began failing vetoes even certain death',
       { poll: 'refused', ssh: 'refused', replicas: [streaming('r1', 1)], failingForMs: 50 }, 'cut_off_from_handyrep'],
     ['a replica still "streaming" but silent since before the failure does not vouch (hung master)',
-      { poll: 'timeout', ssh: 'ok', replicas: [streaming('r1', 2500)], failingForMs: 2000, verified: true }, 'ambiguous'],
+      { poll: 'timeout', ssh: 'ok', replicas: [streaming('r1', 2500)], failingForMs: 2000, verified: true }, 'dead', 'verified'],
     ['port refused but a replica still streams (stale connection): not certain death',
       { poll: 'refused', ssh: 'refused', replicas: [streaming('r1', 900)], failingForMs: 10 }, 'ambiguous'],
     ['verified down after the retry window, no replica streams', { poll: 'timeout', ssh: 'timeout', replicas: [disconnected('r1')], failingForMs: 3000, verified: true }, 'dead', 'verified'],

@@ -95,9 +95,8 @@ export function judgeMaster(evidence: MasterEvidence): MasterVerdict {
     if (evidence.poll === 'rejecting') {
       return { verdict: 'ambiguous', reason: 'master is starting up or shutting down; waiting, not failing over' };
     }
-    if (anyStreaming) {
-      return { verdict: 'ambiguous', reason: 'a replica still reports a streaming connection to the master; waiting for it to time out' };
-    }
+    // A replica still showing "streaming" without having heard from the master since the failure began
+    // (a WAL receiver that has not timed out yet, or is itself stuck) is no evidence of life.
     return { verdict: 'dead', certainty: 'verified', reason: `master verified down after the retry window (poll: ${evidence.poll}, ssh: ${evidence.ssh})` };
   }
   return { verdict: 'ambiguous', reason: `master poll ${evidence.poll}, ssh ${evidence.ssh}: retrying before verifying` };

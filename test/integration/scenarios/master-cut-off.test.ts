@@ -37,7 +37,7 @@ describe('scenario 4: master cut off', () => {
       await cluster.faults.healFromHandyrep('pg1');
     }
     assert.deepEqual(await cluster.findMasters(1000), ['pg1']);
-    assertNoSplitBrain(scenario);
+    await assertNoSplitBrain(scenario);
   });
 
   it('does not promote while a master cut off from everyone could still accept writes (default policy)', async () => {
@@ -56,6 +56,6 @@ describe('scenario 4: master cut off', () => {
       await cluster.faults.heal('pg1');
     }
     assert.ok(await waitFor(async () => (await cluster.findMasters(1000)).length === 1, 5000));
-    assertNoSplitBrain(scenario);
+    await assertNoSplitBrain(scenario);
   });
 });

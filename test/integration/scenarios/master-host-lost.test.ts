@@ -61,7 +61,7 @@ describe('scenario 2: master host lost', () => {
     assert.equal(status.servers[newMaster]?.enabled, true);
     assert.notEqual(status.cluster.status, 'down', status.cluster.status_message);
     assert.equal(failovers.length, 1, 'exactly one failover');
-    assertNoSplitBrain(scenario);
+    await assertNoSplitBrain(scenario);
     const commits = await assertCommitsKept(scenario, newMaster);
     report('scenario 2 commits', commits);
   });

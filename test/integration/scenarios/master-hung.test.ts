@@ -47,7 +47,7 @@ describe('scenario 3: master hung', () => {
     const status = await statusOf(hr);
     assert.equal(status.servers[newMaster]?.role, 'master');
     assert.equal(status.servers['pg1']?.enabled, false);
-    assertNoSplitBrain(scenario);
+    await assertNoSplitBrain(scenario);
     report('scenario 3 commits', await assertCommitsKept(scenario, newMaster));
   });
 });

@@ -38,7 +38,7 @@ describe('scenario 1: master crash with restart_master', () => {
     const status = await statusOf(hr);
     assert.equal(status.servers['pg1']?.enabled, true);
     assert.match(status.servers['pg1']?.status_message ?? '', /restarted|responding|verified/);
-    assertNoSplitBrain(scenario);
+    await assertNoSplitBrain(scenario);
     const commits = await assertCommitsKept(scenario, 'pg1');
     report('scenario 1 commits', commits);
   });
