@@ -104,7 +104,7 @@ export const configSchema: ObjectSchema = {
       enum: ['kill', 'reconnect'],
       default: 'kill',
       description:
-        "For each database whose target changed: 'kill' runs KILL <db> before RESUME, so no client session stays bound to a server connection to the old target; 'reconnect' runs RECONNECT <db> (connections close when released: in session pooling, when their client disconnects).",
+        "For each database whose target changed: 'kill' runs KILL <db> before RESUME, so no client session stays bound to a server connection to the old target and the pool forgets a failed connect to the old master (otherwise new server connections wait out server_login_retry, 15 s by default); clients waiting in the pause are dropped and must reconnect. 'reconnect' runs RECONNECT <db> (connections close when released: in session pooling, when their client disconnects) and keeps waiting clients, at the risk of that server_login_retry wait.",
     },
     admin_timeout_seconds: {
       type: 'number',

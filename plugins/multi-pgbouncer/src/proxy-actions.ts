@@ -6,7 +6,7 @@ import type { DatabaseAlias } from './names.js';
 import { includeCheckScript, includeLine, INCLUDE_MISSING_EXIT, proxyFiles } from './proxy-files.js';
 import type { ProxyFiles } from './proxy-files.js';
 import type { ProxyConsole } from './proxy-console.js';
-import type { Endpoint, RoutingPlan } from './routing.js';
+import type { Endpoint, RoutedDatabase, RoutingPlan } from './routing.js';
 import { describeLive, liveDatabases, routesTo, routingMismatches } from './show-databases.js';
 import type { LiveDatabase } from './show-databases.js';
 import { describeError, trimOutput } from './text.js';
@@ -18,6 +18,12 @@ export type ProxyResult = ReturnDictionary<{
   /** Wall time spent on this proxy. */
   duration_ms: number;
 }>;
+
+/** One database's outcome on one proxy. */
+interface Outcome {
+  ok: boolean;
+  text: string;
+}
 
 /** Why a repoint runs: `init` checks the %include line and resumes only what it killed; `failover` resumes everything. */
 export type RepointMode = 'init' | 'failover';
@@ -91,44 +97,80 @@ export class ProxyActions {
       return done(fail(`after RELOAD pgbouncer does not route as written: ${mismatches.join('; ')} (${hint}? see pgbouncer's log); not resumed`));
     }
 
+    const outcomes = await Promise.all(plan.databases.map((db) => this.settle(proxy, db, before, mode)));
     const databases: Record<string, string> = {};
     const problems: string[] = [];
-    const disconnect = this.context.config.failover_disconnect === 'kill' ? 'KILL' : 'RECONNECT';
-    const killed = new Set<string>();
-    const servers = await this.serverConnections(proxy);
-    for (const db of plan.databases) {
-      const where = `${db.target.server} ${db.target.host}:${db.target.port}/${db.dbname}`;
-      const previous = before?.get(db.alias);
-      const changed = !routesTo(previous, db.target, db.dbname);
-      // A new alias has no connections to drop; an unknown previous state is treated as a change.
-      if (!changed || (before !== undefined && previous === undefined)) {
-        databases[db.alias] = `${where}${changed ? ' (new)' : ''}`;
-        continue;
-      }
-      // No server connection left (the pause drained or killed them): a KILL would only drop clients waiting for RESUME.
-      if (servers !== undefined && (servers.get(db.alias) ?? 0) === 0) {
-        databases[db.alias] = `${where} (was ${describeLive(previous)}; no server connections left)`;
-        continue;
-      }
-      try {
-        await this.admin(proxy, `${disconnect} ${db.alias}`);
-        if (disconnect === 'KILL') killed.add(db.alias);
-        databases[db.alias] = `${where} (was ${describeLive(previous)}; ${disconnect} sent)`;
-      } catch (err) {
-        problems.push(`${disconnect} ${db.alias} failed: ${this.error(err)}`);
-        databases[db.alias] = `${where} (was ${describeLive(previous)}; ${disconnect} failed)`;
-      }
-    }
-
-    const toResume = mode === 'failover' ? plan.databases.map((db) => db.alias) : [...killed];
-    const resumed = await Promise.all(toResume.map((alias) => this.resumeOne(proxy, alias)));
-    resumed.forEach((outcome, index) => {
-      if (outcome.startsWith('FAIL')) problems.push(`RESUME ${toResume[index] ?? ''}: ${outcome}`);
+    plan.databases.forEach((db, index) => {
+      const outcome = outcomes[index] ?? { ok: false, text: 'no outcome' };
+      databases[db.alias] = outcome.text;
+      if (!outcome.ok) problems.push(`${db.alias}: ${outcome.text}`);
     });
     const routing = plan.databases.map((db) => `${db.alias} -> ${db.target.server}`).join(', ');
     if (problems.length > 0) return done(fail(`repointed (${routing}) but: ${problems.join('; ')}`), databases);
-    const resumeNote = toResume.length > 0 ? `; resumed ${toResume.join(', ')}` : '';
-    return done(success(`routes ${routing}${resumeNote}`), databases);
+    return done(success(`routes ${routing}`), databases);
+  }
+
+  /**
+   * After a confirmed RELOAD: drops the connections of an alias whose target
+   * changed and resumes it (failover: every alias is resumed).
+   */
+  private async settle(proxy: string, db: RoutedDatabase, before: Map<string, LiveDatabase> | undefined, mode: RepointMode): Promise<Outcome> {
+    const where = `${db.target.server} ${db.target.host}:${db.target.port}/${db.dbname}`;
+    const previous = before?.get(db.alias);
+    const changed = !routesTo(previous, db.target, db.dbname);
+    // A new alias has no connections to drop; an unknown previous state counts as a change.
+    if (!changed || (before !== undefined && previous === undefined)) {
+      const label = `${where}${changed ? ' (new)' : ' (unchanged)'}`;
+      if (mode === 'init') return { ok: true, text: label };
+      const resumed = await this.resumeOne(proxy, db.alias);
+      return { ok: !resumed.startsWith('FAIL'), text: `${label}, ${resumed}` };
+    }
+    const was = `${where} (was ${describeLive(previous)})`;
+    if (this.context.config.failover_disconnect === 'kill') {
+      const cut = await this.cutOver(proxy, db.alias);
+      return { ok: cut.ok, text: `${was}, ${cut.text}` };
+    }
+    try {
+      await this.admin(proxy, `RECONNECT ${db.alias}`);
+    } catch (err) {
+      return { ok: false, text: `${was}, RECONNECT failed: ${this.error(err)}` };
+    }
+    if (mode === 'init') return { ok: true, text: `${was}, RECONNECT sent` };
+    const resumed = await this.resumeOne(proxy, db.alias);
+    return { ok: !resumed.startsWith('FAIL'), text: `${was}, RECONNECT sent, ${resumed}` };
+  }
+
+  /**
+   * DISABLE, KILL, RESUME, ENABLE. KILL drops every client and server
+   * connection of the alias and forgets its pool, including the pool's
+   * "last connect failed" mark: without that, after a failed connect to the
+   * dead master (or the login connection pgbouncer opens and drops while
+   * paused), new server connections wait out server_login_retry (15 s by
+   * default). KILL also pauses the alias, and a client logging in before
+   * RESUME would set that mark again; DISABLE turns such clients away
+   * (they retry) until the pool is resumed.
+   */
+  private async cutOver(proxy: string, alias: string): Promise<Outcome> {
+    try {
+      await this.admin(proxy, `DISABLE ${alias}`);
+    } catch (err) {
+      return { ok: false, text: `DISABLE failed: ${this.error(err)}; connections to the old target not dropped, not resumed` };
+    }
+    let outcome: Outcome;
+    try {
+      await this.admin(proxy, `KILL ${alias}`);
+      const resumed = await this.resumeOne(proxy, alias);
+      outcome = { ok: !resumed.startsWith('FAIL'), text: `connections killed, ${resumed}` };
+    } catch (err) {
+      const resumed = await this.resumeOne(proxy, alias);
+      outcome = { ok: false, text: `KILL failed: ${this.error(err)}; ${resumed}` };
+    }
+    try {
+      await this.admin(proxy, `ENABLE ${alias}`);
+    } catch (err) {
+      return { ok: false, text: `${outcome.text}; ENABLE failed, new clients are still refused: ${this.error(err)}` };
+    }
+    return outcome;
   }
 
   /**
@@ -201,20 +243,6 @@ export class ProxyActions {
     return done(success(aliases.map((alias) => `${alias.alias} ${databases[alias.alias] ?? ''}`).join(', ')));
   }
 
-  /** Server connections per database alias (SHOW SERVERS), or undefined when the console does not say. */
-  private async serverConnections(proxy: string): Promise<Map<string, number> | undefined> {
-    try {
-      const counts = new Map<string, number>();
-      for (const row of await this.admin(proxy, 'SHOW SERVERS')) {
-        const name = String(row['database'] ?? '');
-        counts.set(name, (counts.get(name) ?? 0) + 1);
-      }
-      return counts;
-    } catch {
-      return undefined;
-    }
-  }
-
   private async checkInclude(proxy: string, files: ProxyFiles): Promise<string | undefined> {
     try {
       const result = await this.context.shell.runScript(proxy, includeCheckScript(files), { timeoutMs: this.commandMs() });
@@ -228,7 +256,7 @@ export class ProxyActions {
     }
   }
 
-  private async pauseOne(proxy: string, alias: string, pauseMs: number): Promise<{ ok: boolean; text: string }> {
+  private async pauseOne(proxy: string, alias: string, pauseMs: number): Promise<Outcome> {
     try {
       await this.admin(proxy, `PAUSE ${alias}`, pauseMs);
       return { ok: true, text: 'paused' };
@@ -257,7 +285,7 @@ export class ProxyActions {
     }
   }
 
-  private async probeOne(proxy: string, alias: DatabaseAlias, live: LiveDatabase | undefined): Promise<{ ok: boolean; text: string }> {
+  private async probeOne(proxy: string, alias: DatabaseAlias, live: LiveDatabase | undefined): Promise<Outcome> {
     if (live === undefined) return { ok: false, text: 'absent on this proxy (run init)' };
     const where = describeLive(live);
     if (live.paused) return { ok: false, text: `paused (routes to ${where})` };
