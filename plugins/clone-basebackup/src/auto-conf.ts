@@ -1,3 +1,5 @@
+// Kept identical to plugins/clone-rsync/src/auto-conf.ts: plugins may import only the SDK,
+// so the two clone plugins each carry this file.
 /** Settings a clone must not inherit from its source's postgresql.auto.conf. */
 const REPLACED_SETTINGS = ['primary_conninfo', 'primary_slot_name'];
 

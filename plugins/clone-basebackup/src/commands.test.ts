@@ -23,7 +23,7 @@ const CONFIG: CloneBasebackupConfig = {
 const PASSWORD = "s3cr'et $(touch /tmp/x) \\ pw";
 
 function server(name: string, over: Partial<PgServer> = {}): PgServer {
-  return { name, role: 'replica', hostname: `10.0.0.${name.slice(-1)}`, port: 5432, pgdata: '/var/lib/postgresql/15/main', configFile: undefined, pgBin: '/usr/lib/postgresql/15/bin', ...over };
+  return { name, role: 'replica', hostname: `10.0.0.${name.slice(-1)}`, port: 5432, pgdata: '/var/lib/postgresql/15/main', configFile: undefined, pgBin: '/usr/lib/postgresql/15/bin', sshUser: 'postgres', sshPort: 22, ...over };
 }
 
 /** A tool stand-in that records its argv (one per line), PGPASSWORD, PGCONNECT_TIMEOUT and whether stdin was empty. */

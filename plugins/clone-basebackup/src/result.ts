@@ -1,3 +1,5 @@
+// Kept identical to plugins/clone-rsync/src/result.ts: plugins may import only the SDK,
+// so the two clone plugins each carry this file.
 import { errorMessage, fail } from '@handyrep/plugin-sdk';
 import type { CloneResult, Secrets } from '@handyrep/plugin-sdk';
 

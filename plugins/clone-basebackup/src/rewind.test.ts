@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ErrorCodes, HandyRepError } from '@handyrep/plugin-sdk';
 import type { CommandResult } from '@handyrep/plugin-sdk';
 import { createTestContext } from '@handyrep/plugin-sdk/testing';
 import type { RecordedCommand, TestContext } from '@handyrep/plugin-sdk/testing';
@@ -82,6 +83,7 @@ describe('clone_basebackup rewind', () => {
     const autoConf = kit.shell.commands[4]?.file?.content ?? '';
     assert.match(autoConf, /^primary_conninfo = 'host=10\.0\.0\.2 port=5432 user=replicator passfile=\S+ application_name=db1'$/m);
     assert.equal(result.bytes_copied, 40 * 1024);
+    assert.deepEqual(kit.sql.queries.map((q) => [q.target.server, q.text]), [['db2', 'CHECKPOINT']], 'the source checkpoints first');
     assert.match(result.details, /db1 rewound with pg_rewind in \d+ ms \(40960 bytes copied\); standby of db2/);
     for (const secret of [SUPER_PASSWORD, REPL_PASSWORD]) {
       assert.ok(kit.shell.commands.every((c) => !c.command.includes(secret)));
@@ -135,6 +137,16 @@ describe('clone_basebackup rewind', () => {
     const r4 = await self.rewind('db1', 'db1');
     assert.match(r4.details, /cannot be rewound onto itself/);
     assert.equal(self.kit.shell.commands.length, 0);
+  });
+
+  it('a CHECKPOINT on the source that fails is FAIL before pg_rewind runs', async () => {
+    const { kit, rewind } = await setup();
+    kit.sql.when(/CHECKPOINT/, new HandyRepError(ErrorCodes.SQL, 'connection refused'));
+    const result = await rewind();
+    assert.equal(result.result, 'FAIL');
+    assert.equal(result.error_code, ErrorCodes.SQL);
+    assert.match(result.details, /CHECKPOINT on db2 before pg_rewind failed: connection refused; nothing touched/);
+    assert.deepEqual(steps(kit), ['probe-data-directory']);
   });
 
   it('passes --restore-target-wal when configured', async () => {

@@ -1,4 +1,4 @@
-import { BadArgumentError, fail, success } from '@handyrep/plugin-sdk';
+import { BadArgumentError, errorMessage, fail, success } from '@handyrep/plugin-sdk';
 import type { PluginContext, RewindRequest } from '@handyrep/plugin-sdk';
 import { parseRewindCopied, rewindArgv, SSH_GRACE_MS, TIMED_OUT_EXIT, toolScript } from './commands.js';
 import type { CloneBasebackupConfig } from './config.js';
@@ -11,7 +11,7 @@ import { probeTarget } from './target-guard.js';
 /**
  * clone_basebackup's rewind: resynchronises a stopped former master with the
  * current master using pg_rewind (run on the target, connecting to the
- * source as the superuser), then writes the standby settings so it can start
+ * source as the superuser, after a CHECKPOINT there), then writes the standby settings so it can start
  * as the source's replica. Refuses the enabled master and a running server.
  * When pg_rewind fails, nothing is written and the FAIL carries its message:
  * the target must then be recloned, never started as a standby.
@@ -46,6 +46,17 @@ export async function rewindWithPgRewind(context: PluginContext<CloneBasebackupC
       });
     }
 
+    // A freshly promoted master updates the timeline in pg_control only at its next checkpoint; until then
+    // pg_rewind reads the old timeline there and wrongly reports "no rewind required" (see the pg_rewind docs).
+    try {
+      await context.sql.query({ server: source.name, statementTimeoutMs: config.rewind_timeout_seconds * 1000 }, 'CHECKPOINT');
+    } catch (err) {
+      return fail(`CHECKPOINT on ${source.name} before pg_rewind failed: ${cleanOutput(errorMessage(err), secrets)}; nothing touched`, {
+        ...base,
+        duration_ms: elapsed(),
+        error_code: codeOf(err),
+      });
+    }
     const password = secrets.get('superuser_password');
     const conninfo = context.sql.conninfo({ server: source.name });
     const script = toolScript('pg_rewind', rewindArgv(target, conninfo, config), {
@@ -88,6 +99,11 @@ export async function rewindWithPgRewind(context: PluginContext<CloneBasebackupC
   } catch (err) {
     return failFromError(`rewind of ${base.target} from ${base.source}`, base, err, elapsed(), secrets);
   }
+}
+
+function codeOf(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : null;
 }
 
 /** pg_rewind's own messages without its progress lines, where the reason of a failure is. */

@@ -1,3 +1,5 @@
+// Kept identical to plugins/clone-rsync/src/server-paths.ts: plugins may import only the SDK,
+// so the two clone plugins each carry this file.
 import { posix } from 'node:path';
 import { BadArgumentError } from '@handyrep/plugin-sdk';
 import type { ServerDefinition } from '@handyrep/plugin-sdk';
@@ -18,6 +20,10 @@ export interface PgServer {
   configFile: string | undefined;
   /** Directory of pg_basebackup, pg_rewind. */
   pgBin: string;
+  /** SSH login user (other hosts log in to it as this user to copy files). */
+  sshUser: string;
+  /** SSH port. */
+  sshPort: number;
 }
 
 // Control characters would end a line in the probe output or postgresql.auto.conf.
@@ -61,6 +67,14 @@ export function pgServer(definition: Readonly<ServerDefinition>): PgServer {
   const pgconfValue = definition['pgconf'];
   const pgconf = typeof pgconfValue === 'string' && pgconfValue !== '' ? pgconfValue : pgdata;
   if (CONTROL.test(pgconf)) throw new BadArgumentError(`server ${name}: 'pgconf' contains a control character`);
+  const sshUser = definition['ssh_user'] ?? 'postgres';
+  if (typeof sshUser !== 'string' || !/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(sshUser)) {
+    throw new BadArgumentError(`server ${name}: invalid ssh_user ${JSON.stringify(sshUser)}`);
+  }
+  const sshPort = definition['ssh_port'] ?? 22;
+  if (typeof sshPort !== 'number' || !Number.isInteger(sshPort) || sshPort < 1 || sshPort > 65535) {
+    throw new BadArgumentError(`server ${name}: invalid ssh_port ${String(sshPort)}`);
+  }
   return {
     name,
     role: String(definition.role),
@@ -69,6 +83,8 @@ export function pgServer(definition: Readonly<ServerDefinition>): PgServer {
     pgdata,
     configFile: sameDirectory(pgconf, pgdata) ? undefined : posix.join(pgconf, 'postgresql.conf'),
     pgBin: text(definition, 'pg_bin'),
+    sshUser,
+    sshPort,
   };
 }
 

@@ -1,3 +1,5 @@
+// Kept identical to plugins/clone-rsync/src/standby-settings.ts: plugins may import only the SDK,
+// so the two clone plugins each carry this file.
 import { posix } from 'node:path';
 import { HandyRepError, ErrorCodes, shellQuote } from '@handyrep/plugin-sdk';
 import type { PluginContext } from '@handyrep/plugin-sdk';

@@ -1,3 +1,5 @@
+// Kept identical to plugins/clone-rsync/src/target-guard.ts: plugins may import only the SDK,
+// so the two clone plugins each carry this file.
 import { ErrorCodes, HandyRepError } from '@handyrep/plugin-sdk';
 import type { PluginContext } from '@handyrep/plugin-sdk';
 import { emptyScript, EMPTY_REFUSED_RUNNING, parseProbe, probeScript } from './target-state.js';

@@ -1,3 +1,5 @@
+// Kept identical to plugins/clone-rsync/src/target-state.ts: plugins may import only the SDK,
+// so the two clone plugins each carry this file.
 import { shellQuote } from '@handyrep/plugin-sdk';
 
 /** What is at a data directory path. */

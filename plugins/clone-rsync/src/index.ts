@@ -1,1 +1,2 @@
-export {};
+export { plugin } from './plugin.js';
+export type { CloneRsyncConfig, CloneRsyncServerKeys } from './config.js';

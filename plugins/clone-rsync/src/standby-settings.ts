@@ -1,0 +1,58 @@
+// Kept identical to plugins/clone-basebackup/src/standby-settings.ts: plugins may import only the SDK,
+// so the two clone plugins each carry this file.
+import { posix } from 'node:path';
+import { HandyRepError, ErrorCodes, shellQuote } from '@handyrep/plugin-sdk';
+import type { PluginContext } from '@handyrep/plugin-sdk';
+import { withPrimaryConninfo } from './auto-conf.js';
+import { passfileLine, primaryConninfo } from './conninfo.js';
+import { inDataDirectory } from './server-paths.js';
+import type { PgServer } from './server-paths.js';
+
+/** What was written to make a data directory a replica. */
+export interface StandbySettings {
+  /** The primary_conninfo written (no password in it). */
+  primary_conninfo: string;
+  /** The passfile written, or undefined when none was. */
+  passfile: string | undefined;
+}
+
+/** The `[handyrep] replication_user`. */
+export function replicationUser(context: PluginContext<unknown>): string {
+  const user = context.settings.get('handyrep', 'replication_user');
+  return typeof user === 'string' && user !== '' ? user : 'replicator';
+}
+
+/**
+ * Makes `target`'s (stopped) data directory a streaming replica of
+ * `upstream`: the replication password goes into a 0600 passfile (when one
+ * is configured and a password is set), primary_conninfo into
+ * postgresql.auto.conf with application_name = the target's name, and
+ * standby.signal is created. Throws on any failed step.
+ */
+export async function writeStandbySettings(
+  context: PluginContext<unknown>,
+  target: PgServer,
+  upstream: PgServer,
+  passfileSetting: string,
+  timeoutMs: number,
+): Promise<StandbySettings> {
+  const user = replicationUser(context);
+  const password = context.secrets.get('replication_password');
+  const passfile = passfileSetting !== '' && password !== undefined ? inDataDirectory(target.pgdata, passfileSetting) : undefined;
+  if (passfile !== undefined && password !== undefined) {
+    await context.shell.writeFile(target.name, passfile, passfileLine(user, password), { mode: 0o600, timeoutMs });
+  }
+  const conninfo = primaryConninfo({ host: upstream.hostname, port: upstream.port, user, applicationName: target.name, passfile });
+  const autoConf = posix.join(target.pgdata, 'postgresql.auto.conf');
+  const read = await context.shell.runScript(
+    target.name,
+    ['step=read-postgresql.auto.conf', `f=${shellQuote(autoConf)}`, 'if [ -e "$f" ]; then cat -- "$f"; fi'].join('\n'),
+    { timeoutMs },
+  );
+  if (read.exitCode !== 0) {
+    throw new HandyRepError(ErrorCodes.REMOTE_COMMAND, `reading ${autoConf} on ${target.name} failed: ${read.stderr.trim()}`);
+  }
+  await context.shell.writeFile(target.name, autoConf, withPrimaryConninfo(read.stdout, conninfo), { mode: 0o600, timeoutMs });
+  await context.shell.writeFile(target.name, posix.join(target.pgdata, 'standby.signal'), '', { mode: 0o600, timeoutMs });
+  return { primary_conninfo: conninfo, passfile };
+}
