@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { InjectionToken } from 'tsyringe';
 import { errorMessage, fail, success } from '@handyrep/plugin-sdk';
-import type { ClusterStatusName, PluginKind, PluginKindMap, ReturnDictionary, ServerDefinition, StatusFields } from '@handyrep/plugin-sdk';
+import type { ClusterStatusName, Logger, PluginKind, PluginKindMap, ReturnDictionary, ServerDefinition, StatusFields } from '@handyrep/plugin-sdk';
 import { ActionApi } from './actions/action-api.js';
 import { ActionLock } from './actions/action-lock.js';
 import { InformationApi } from './api/information-api.js';
@@ -12,6 +12,7 @@ import { AvailabilityService } from './availability/availability-service.js';
 import type { VerifyResult } from './availability/availability-service.js';
 import { FailoverCheck } from './failover/failover-check.js';
 import type { FailoverCheckResult } from './failover/failover-check.js';
+import { FailoverExecutor } from './failover/failover-executor.js';
 import type { FailoverResult } from './failover/failover-executor.js';
 import { recoverInterruptedFailover } from './failover/journal-recovery.js';
 import { MaintenanceMode } from './failover/maintenance-mode.js';
@@ -337,6 +338,33 @@ export class HandyRep {
    */
   pluginInstance<K extends PluginKind>(kind: K, name?: string): PluginKindMap[K] | undefined {
     return name === undefined ? this.runtime.plugins.active(kind) : this.runtime.plugins.instanceOf(kind, name);
+  }
+
+  /** Figures for metrics: last poll durations, recent replica lag, failovers by outcome. */
+  observations(): { pollDurationsMs: Map<string, number>; replicaLagMb: Map<string, number>; failovers: { SUCCESS: number; FAIL: number }; monitorRunning: boolean } {
+    const availability = this.resolve(AvailabilityService);
+    return {
+      pollDurationsMs: availability.pollDurations(),
+      replicaLagMb: availability.recentLag(),
+      failovers: this.resolve(FailoverExecutor).outcomeCounts(),
+      monitorRunning: this.monitor?.isRunning() === true,
+    };
+  }
+
+  /** The configuration in use (validated, defaults applied) with `[passwords]` left out. */
+  settingsWithoutSecrets(): Omit<Runtime['loaded']['config'], 'passwords'> {
+    const { passwords: _secret, ...rest } = this.runtime.loaded.config;
+    return structuredClone(rest);
+  }
+
+  /** A logger for the web layer, tagged `web`. */
+  webLogger(): Logger {
+    return this.runtime.logger.child({ component: 'web' });
+  }
+
+  /** The authentication plugin the web API must use, if one is configured. */
+  authenticationPlugin(): PluginKindMap['authentication'] | undefined {
+    return this.runtime.plugins.byKey('authentication', 'handyrep', 'authentication_method');
   }
 
   /** Installed plugins and their packages. */

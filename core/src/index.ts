@@ -1,7 +1,7 @@
 export { HandyRep } from './handyrep.js';
 export type { OpenOptions } from './handyrep.js';
-export { API_FUNCTIONS, methodForSpecName } from './api/api-names.js';
-export type { SpecFunctionName } from './api/api-names.js';
+export { API_FUNCTIONS, apiFunction, methodForSpecName } from './api/api-functions.js';
+export type { ApiFunction, ApiParameter } from './api/api-functions.js';
 export type { ServerStatusEntry, SettingDictionary, StatusDictionary } from './api/information-api.js';
 export { loadConfig } from './config/load-config.js';
 export type { LoadConfigOptions, LoadedConfig, PluginReference } from './config/load-config.js';

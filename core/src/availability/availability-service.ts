@@ -52,6 +52,7 @@ function isReturnDictionary(value: ServerDefinition | ReturnDictionary): value i
 @injectable()
 export class AvailabilityService {
   private readonly lastLag = new Map<string, { lagMb: number; at: number }>();
+  private readonly lastPollMs = new Map<string, number>();
 
   constructor(
     @inject(Tokens.registry) private readonly registry: ServerRegistry,
@@ -102,6 +103,7 @@ export class AvailabilityService {
       if (err instanceof HandyRepError && err.code === ErrorCodes.NOT_SUPPORTED) throw err;
       poll = fail(errorMessage(err), { state: 'no_response', failure: 'error', duration_ms: this.clock.now() - startedAt });
     }
+    this.lastPollMs.set(server.name, poll.duration_ms);
     const ok = poll.result === 'SUCCESS';
     const role = String(server.role);
     const message = ok ? `${role} responding to polling` : `${role} not responding to polling: ${poll.details}`;
@@ -336,6 +338,11 @@ export class AvailabilityService {
   recentLag(): Map<string, number> {
     const now = this.clock.now();
     return new Map([...this.lastLag].filter(([, entry]) => now - entry.at <= LAG_MEMORY_MS).map(([name, entry]) => [name, entry.lagMb]));
+  }
+
+  /** How long the latest poll of each server took (ms). */
+  pollDurations(): Map<string, number> {
+    return new Map(this.lastPollMs);
   }
 
   /** Verifies a proxy by polling it (connecting through it). */

@@ -81,6 +81,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('<path...>', 'setting name, or section followed by key')
     .action((path: string[]) => withHandyRep(globals(), (hr) => hr.getSetting(path.length === 1 ? (path[0] ?? '') : path)));
 
+  program
+    .command('daemon')
+    .description('run the periodic failover_check, the web API and the dashboard until SIGTERM (SIGHUP reloads the configuration)')
+    .option('--port <port>', 'listen on this port instead of [handyrep] web_port')
+    .action(async (options: { port?: string }) => {
+      const { startDaemon } = await import('../daemon/daemon.js');
+      const daemon = await startDaemon(globals().config, {
+        handleSignals: true,
+        logDestination: process.stderr,
+        ...(options.port === undefined ? {} : { port: Number(options.port) }),
+      });
+      console.error(`handyrep daemon: web API and dashboard at ${daemon.url}`);
+      await new Promise<never>(() => undefined);
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -17,6 +17,10 @@ export interface HandyrepSettings {
   ssh_host_key_policy: 'strict' | 'accept-new' | 'off';
   ssh_timeout: number;
   connect_timeout: number;
+  web_listen: string;
+  web_port: number;
+  tls_cert: string;
+  tls_key: string;
   statement_timeout: number;
 }
 

@@ -167,6 +167,8 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
   settings.server_file = expandPath(settings.server_file, dir);
   settings.ssh_key = expandPath(settings.ssh_key, dir);
   settings.ssh_known_hosts = expandPath(settings.ssh_known_hosts, dir);
+  settings.tls_cert = expandPath(settings.tls_cert, dir);
+  settings.tls_key = expandPath(settings.tls_key, dir);
   return { file, dir, config, plugins, references };
 }
 
@@ -179,6 +181,9 @@ function uniqueDeclarations(plugins: Map<string, LoadedPlugin>): PluginDeclarati
 /** Rules that span keys, checked once the schema is satisfied. */
 function crossChecks(config: HandyRepConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  if ((config.handyrep.tls_cert === '') !== (config.handyrep.tls_key === '')) {
+    problems.push({ section: 'handyrep', key: config.handyrep.tls_cert === '' ? 'tls_cert' : 'tls_key', message: 'tls_cert and tls_key go together' });
+  }
   const archiveServer = config.archive.archive_server;
   if (archiveServer !== '' && !(archiveServer in config.servers)) {
     problems.push({ section: 'archive', key: 'archive_server', message: `names no [servers.${archiveServer}] section` });

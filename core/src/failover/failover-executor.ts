@@ -75,6 +75,8 @@ const QUICK_SQL_MS = 3000;
  */
 @injectable()
 export class FailoverExecutor {
+  private readonly outcomes = { SUCCESS: 0, FAIL: 0 };
+
   constructor(
     @inject(Tokens.registry) private readonly registry: ServerRegistry,
     @inject(Tokens.plugins) private readonly plugins: PluginHost,
@@ -111,7 +113,9 @@ export class FailoverExecutor {
       this.logger.info(`failover step ${step}: ${outcome.result} ${outcome.details}`, { component: 'failover', step });
       return outcome;
     };
-    const finish = (result: ResultCode, details: string, newMaster: string | null, writableAfter?: number): FailoverResult => ({
+    const finish = (result: ResultCode, details: string, newMaster: string | null, writableAfter?: number): FailoverResult => {
+      this.outcomes[result] += 1;
+      return {
       result,
       details,
       old_master: oldMaster?.name ?? null,
@@ -119,7 +123,8 @@ export class FailoverExecutor {
       steps,
       duration_ms: this.clock.now() - started,
       ...(writableAfter === undefined ? {} : { writable_after_ms: writableAfter }),
-    });
+      };
+    };
 
     if (!oldMaster) return finish('FAIL', 'no enabled master to fail over from', null);
     const interrupted = asJournal(this.registry.getExtra(JOURNAL_KEY));
@@ -226,6 +231,11 @@ export class FailoverExecutor {
     const details = `failed over from ${oldMaster.name} to ${newMaster}${problems.length > 0 ? `; post-failover problems: ${problems.join('; ')}` : ''}`;
     await this.alerts.send('failover_finished', problems.length > 0 ? 'warning' : 'info', details, newMaster);
     return finish('SUCCESS', details, newMaster, writableAfter);
+  }
+
+  /** Failovers run by this instance, by outcome. */
+  outcomeCounts(): { SUCCESS: number; FAIL: number } {
+    return { ...this.outcomes };
   }
 
   private async writeJournal(journal: FailoverJournal): Promise<void> {

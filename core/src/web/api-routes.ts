@@ -1,0 +1,72 @@
+import { ErrorCodes, fail } from '@handyrep/plugin-sdk';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { API_FUNCTIONS } from '../api/api-functions.js';
+import type { ApiFunction } from '../api/api-functions.js';
+import type { HandyRep } from '../handyrep.js';
+import type { Authorizer } from './authorizer.js';
+
+/** Codes that mean the caller's arguments were wrong: answered with 400, as a return dictionary. */
+const ARGUMENT_CODES: readonly string[] = [ErrorCodes.BAD_ARGUMENT, ErrorCodes.UNKNOWN_SERVER];
+
+function argumentSchema(fn: ApiFunction): Record<string, unknown> {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(fn.params.map((param) => [param.name, { ...param.schema, description: param.description }])),
+    required: fn.params.filter((param) => param.required).map((param) => param.name),
+    additionalProperties: false,
+  };
+}
+
+const RETURN_DICTIONARY = {
+  type: 'object',
+  properties: { result: { type: 'string', enum: ['SUCCESS', 'FAIL'] }, details: { type: 'string' } },
+  additionalProperties: true,
+};
+
+/** The arguments of one call in the library method's order. */
+function methodArguments(fn: ApiFunction, input: Record<string, unknown>): unknown[] {
+  if (fn.spec === 'get_setting') {
+    // The web variant of get_setting takes category + setting (spec: it cannot reach nested sections).
+    return [[typeof input['category'] === 'string' ? input['category'] : 'handyrep', input['setting']]];
+  }
+  return fn.params.map((param) => input[param.name] ?? null);
+}
+
+async function call(hr: HandyRep, fn: ApiFunction, input: Record<string, unknown>, reply: FastifyReply): Promise<unknown> {
+  const method = (hr as unknown as Record<string, (...args: unknown[]) => unknown>)[fn.method];
+  if (typeof method !== 'function') return reply.code(500).send(fail(`${fn.spec} is not implemented`));
+  const result = await method.apply(hr, methodArguments(fn, input));
+  const code = (result as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && ARGUMENT_CODES.includes(code)) return reply.code(400).send(result);
+  return reply.send(result);
+}
+
+/**
+ * Every web-available function at `/<spec name>`: reads by GET (query) or
+ * POST (JSON body), actions by POST only; argument schemas from the API
+ * table, enforced before HandyRep is called.
+ */
+export function registerApiRoutes(app: FastifyInstance, hr: HandyRep, authorizer: Authorizer): void {
+  for (const fn of API_FUNCTIONS.filter((entry) => entry.web)) {
+    const schema = argumentSchema(fn);
+    const common = {
+      summary: fn.summary,
+      tags: [fn.access === 'admin' ? 'actions' : 'information'],
+      security: [{ basicAuth: [] }],
+      response: { 200: fn.spec === 'get_master_name' ? { type: ['string', 'null'] } : fn.spec === 'read_log' ? { anyOf: [{ type: 'array', items: { type: 'string' } }, RETURN_DICTIONARY] } : { ...RETURN_DICTIONARY, description: 'the spec\'s dictionary (status dictionaries for the information functions)' } },
+    };
+    const authorize = (request: FastifyRequest, reply: FastifyReply): Promise<void> => authorizer.authorize(request, reply, fn.access);
+    app.post(`/${fn.spec}`, { schema: { ...common, body: schema }, preHandler: authorize }, (request, reply) =>
+      call(hr, fn, (request.body ?? {}) as Record<string, unknown>, reply),
+    );
+    if (fn.access === 'read') {
+      app.get(`/${fn.spec}`, { schema: { ...common, querystring: schema }, preHandler: authorize }, (request, reply) =>
+        call(hr, fn, (request.query ?? {}) as Record<string, unknown>, reply),
+      );
+    } else {
+      app.get(`/${fn.spec}`, { schema: { hide: true }, preHandler: authorize }, (_request, reply) =>
+        reply.code(405).header('allow', 'POST').send(fail(`${fn.spec} changes the cluster: use POST with a JSON body`)),
+      );
+    }
+  }
+}
