@@ -289,7 +289,10 @@ describe('WAL archive plugins on a real cluster', { timeout: 150_000 }, () => {
       );
       const result = await timed('start_archiving (unknown host key)', () => bad.startArchiving());
       assert.equal(result.result, 'FAIL');
-      assert.match(result.details, /Host key verification failed/);
+      assert.match(result.details, /^pushing the archive script to pg1 failed: .*Host key verification failed/s);
+      assert.match(readFileSync(paths.script, 'utf8'), /archive_local_dir plugin/, 'the script archive_command runs is unchanged');
+      const names = await switchSegments(1);
+      await waitArrival(paths.localDir, names);
     });
 
     it('start_archiving switches the same archive_command to ssh: segments arrive on the archive host, not locally', async () => {
