@@ -37,8 +37,10 @@ async function call(hr: HandyRep, fn: ApiFunction, input: Record<string, unknown
   if (typeof method !== 'function') return reply.code(500).send(fail(`${fn.spec} is not implemented`));
   const result = await method.apply(hr, methodArguments(fn, input));
   const code = (result as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && ARGUMENT_CODES.includes(code)) return reply.code(400).send(result);
-  return reply.send(result);
+  // Always JSON, even for get_master_name's bare string or null.
+  reply.header('content-type', 'application/json; charset=utf-8');
+  if (typeof code === 'string' && ARGUMENT_CODES.includes(code)) reply.code(400);
+  return reply.send(JSON.stringify(result ?? null));
 }
 
 /**
