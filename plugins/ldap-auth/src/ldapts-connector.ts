@@ -17,7 +17,9 @@ export interface LdaptsOptions {
 
 /** A connector backed by the `ldapts` client. */
 export function ldaptsConnector(options: LdaptsOptions): LdapConnector {
-  const host = new URL(options.url).hostname.replace(/^\[|\]$/g, '');
+  const parsed = new URL(options.url);
+  const ldaps = parsed.protocol === 'ldaps:';
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const tlsOptions: ConnectionOptions = {
     minVersion: 'TLSv1.2',
     rejectUnauthorized: true,
@@ -27,7 +29,13 @@ export function ldaptsConnector(options: LdaptsOptions): LdapConnector {
     ...(options.ca === undefined ? {} : { ca: options.ca }),
   };
   return async () => {
-    const client = new Client({ url: options.url, timeout: options.timeoutMs, connectTimeout: options.timeoutMs, tlsOptions });
+    // ldapts opens TLS from the first byte whenever tlsOptions is given, so only ldaps:// gets them here.
+    const client = new Client({
+      url: options.url,
+      timeout: options.timeoutMs,
+      connectTimeout: options.timeoutMs,
+      ...(ldaps ? { tlsOptions } : {}),
+    });
     const session = new LdaptsSession(client);
     try {
       if (options.starttls) await client.startTLS(tlsOptions);

@@ -1,0 +1,60 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A throw-away CA and a server certificate it signed, valid for 127.0.0.1 and localhost. */
+export interface TestCertificates {
+  /** Directory holding the files; remove with `dispose`. */
+  dir: string;
+  /** CA certificate file (PEM), what a client is told to trust. */
+  caFile: string;
+  /** A second CA that signed nothing here, for "wrong CA" cases. */
+  otherCaFile: string;
+  /** Server certificate (PEM). */
+  cert: string;
+  /** Server private key (PEM). */
+  key: string;
+  /** Server certificate and key files. */
+  certFile: string;
+  keyFile: string;
+  /** Removes the directory. */
+  dispose(): void;
+}
+
+/** Why certificates cannot be made here, or undefined when openssl is available. */
+export function opensslMissing(): string | undefined {
+  const probe = spawnSync('openssl', ['version'], { encoding: 'utf8', timeout: 10_000 });
+  return probe.status === 0 ? undefined : `openssl is not available (${probe.error?.message ?? probe.stderr.trim()})`;
+}
+
+/** Makes a CA and a server certificate with openssl in a new temporary directory. */
+export function makeTestCertificates(): TestCertificates {
+  const dir = mkdtempSync(join(tmpdir(), 'handyrep-tls-'));
+  const file = (name: string): string => join(dir, name);
+  const openssl = (...args: string[]): void => {
+    execFileSync('openssl', args, { stdio: 'pipe', timeout: 30_000 });
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  for (const ca of ['ca', 'other-ca']) {
+    openssl('req', '-x509', ...ec, '-keyout', file(`${ca}.key`), '-out', file(`${ca}.crt`), '-days', '2', '-subj', `/CN=HandyRep test ${ca}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  }
+  openssl('req', ...ec, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=127.0.0.1');
+  writeFileSync(
+    file('server.ext'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+  );
+  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial',
+    '-out', file('server.crt'), '-days', '2', '-extfile', file('server.ext'));
+  return {
+    dir,
+    caFile: file('ca.crt'),
+    otherCaFile: file('other-ca.crt'),
+    cert: readFileSync(file('server.crt'), 'utf8'),
+    key: readFileSync(file('server.key'), 'utf8'),
+    certFile: file('server.crt'),
+    keyFile: file('server.key'),
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
