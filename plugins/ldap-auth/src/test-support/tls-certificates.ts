@@ -15,8 +15,9 @@ export interface TestCertificates {
   cert: string;
   /** Server private key (PEM). */
   key: string;
-  /** Server certificate and key files. */
+  /** Server certificate file (PEM). */
   certFile: string;
+  /** Server private key file (PEM). */
   keyFile: string;
   /** Removes the directory. */
   dispose(): void;
