@@ -1,7 +1,8 @@
 // SCENARIOS.md 2: master host lost (postgres killed and its sshd down) with
 // auto_failover on: the most advanced replica is promoted within the
-// detection window plus a small overhead, the other follows it, the old
-// master is disabled. Detection is event-driven: certain death acts at once.
+// detection window plus a small overhead, the other follows it, pgbouncer
+// points at the new master, the old master is disabled. Detection is
+// event-driven: certain death acts at once. The writer writes through pgbouncer.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { assertCommitsKept, assertNoSplitBrain, openScenario, report, statusOf, waitFor } from './scenario-support.js';
@@ -11,7 +12,7 @@ describe('scenario 2: master host lost', () => {
   let scenario: Scenario;
 
   before(async () => {
-    scenario = await openScenario();
+    scenario = await openScenario({ pgbouncer: true });
   });
 
   after(async () => {
@@ -53,6 +54,15 @@ describe('scenario 2: master host lost', () => {
 
     assert.ok(await waitFor(() => failovers.length > 0, 20_000), 'the failover finished');
     report('scenario 2 failover', { handyrep_writable_after_ms: failovers[0]?.writable_after_ms ?? 'n/a' });
+    const writer = scenario.writer;
+    assert.ok(writer);
+    const acksBefore = writer.acked.length;
+    assert.ok(await waitFor(() => writer.acked.length > acksBefore + 10, 15_000), 'writes through pgbouncer succeed again');
+    const resumed = writer.acked.find((ack) => ack.t > faultAt);
+    report('scenario 2 through pgbouncer', { fault_to_first_write_ms: resumed ? resumed.t - faultAt : 'n/a' });
+    const routed = await cluster.pgbouncerAdmin(cluster.pgbouncers[0]?.name ?? '', 'SHOW DATABASES');
+    assert.equal(routed.find((row) => row['name'] === 'appdb')?.['host'], cluster.host(newMaster).address, 'pgbouncer routes appdb to the new master');
+
     await hr.stopMonitor();
     const status = await statusOf(hr);
     assert.equal(status.servers['pg1']?.enabled, false);

@@ -2,6 +2,8 @@
 // HandyRep opened on it, a writer recording acknowledged commits and a
 // split-brain watcher, plus the assertions every scenario makes.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { HandyRep } from '@handyrep/core';
 import { createCluster } from '../../harness/index.js';
 import type { Cluster, ClusterOptions, ConfOverrides, SplitBrainWatcher, Writer } from '../../harness/index.js';
@@ -23,6 +25,22 @@ export interface ScenarioOptions {
   overrides?: ConfOverrides;
   /** Start a writer against the master (default true). */
   writer?: boolean;
+  /** Add a pgbouncer managed by multi_pgbouncer; the writer then writes through it. */
+  pgbouncer?: boolean;
+}
+
+/** The operator's one-time pgbouncer edit (multi_pgbouncer README): its databases file included last. */
+function pgbouncerOverrides(cluster: Cluster): ConfOverrides {
+  const bouncer = cluster.pgbouncers[0];
+  if (!bouncer?.pgbouncerIni) throw new Error('the cluster has no pgbouncer');
+  const databasesFile = join(bouncer.dir, 'handyrep-databases.ini');
+  const ini = cluster.pgbouncerIni(bouncer, cluster.master);
+  writeFileSync(bouncer.pgbouncerIni, `${ini.slice(ini.indexOf('[pgbouncer]'))}\n%include ${databasesFile}\n`);
+  return {
+    failover: { connection_failover_method: 'multi_pgbouncer' },
+    'plugins.multi_pgbouncer': { database_list: 'appdb' },
+    [`servers.${bouncer.name}`]: { pgbouncer_config: bouncer.pgbouncerIni, pgbouncer_databases_file: databasesFile, pgbouncer_socket_dir: bouncer.dir },
+  };
 }
 
 /**
@@ -63,6 +81,7 @@ function merge(...layers: ConfOverrides[]): ConfOverrides {
 export async function openScenario(options: ScenarioOptions = {}): Promise<Scenario> {
   const cluster = await createCluster({
     replicas: 2,
+    ...(options.pgbouncer ? { pgbouncer: 1 } : {}),
     ...options.cluster,
     pgSettings: { wal_receiver_timeout: '2s', wal_sender_timeout: '2s', ...(options.cluster?.pgSettings ?? {}) },
   });
@@ -70,10 +89,17 @@ export async function openScenario(options: ScenarioOptions = {}): Promise<Scena
   let writer: Writer | undefined;
   let watcher: SplitBrainWatcher | undefined;
   try {
-    const configFile = cluster.writeConfig(undefined, merge(FAST_FAILOVER, options.overrides ?? {}));
+    const proxy = options.pgbouncer ? pgbouncerOverrides(cluster) : {};
+    const configFile = cluster.writeConfig(undefined, merge(FAST_FAILOVER, proxy, options.overrides ?? {}));
     hr = await HandyRep.open(configFile);
+    if (options.pgbouncer) {
+      const init = await hr.connectionProxyInit();
+      if (init.result !== 'SUCCESS') throw new Error(`connection_proxy_init failed: ${init.details}`);
+    }
     watcher = await cluster.startSplitBrainWatcher();
-    if (options.writer !== false) writer = await cluster.startWriter({ host: cluster.master.name, intervalMs: 20 });
+    if (options.writer !== false) {
+      writer = await cluster.startWriter(options.pgbouncer ? { host: cluster.pgbouncers[0]?.name ?? '', intervalMs: 20 } : { host: cluster.master.name, intervalMs: 20 });
+    }
     let closed = false;
     const scenario: Scenario = {
       cluster,
