@@ -113,10 +113,10 @@ describe('clone_basebackup clone', () => {
     assert.deepEqual(steps(kit), [
       'probe-data-directory',
       'pg_basebackup',
+      `writeFile ${PGDATA}/standby.signal`,
       `writeFile ${PGDATA}/handyrep-replication.pgpass`,
       'read-postgresql.auto.conf',
       `writeFile ${PGDATA}/postgresql.auto.conf`,
-      `writeFile ${PGDATA}/standby.signal`,
       'du -sb',
     ]);
     assert.ok(kit.shell.commands.every((c) => c.server === 'db3'), 'everything runs on the target');
@@ -235,6 +235,16 @@ describe('clone_basebackup clone', () => {
     assert.equal(result.result, 'FAIL');
     assert.equal(result.error_code, ErrorCodes.TIMEOUT);
     assert.deepEqual(steps(kit), ['probe-data-directory', 'pg_basebackup', 'empty-data-directory']);
+  });
+
+  it('a failure while writing the standby settings removes the copy (it must never start as a master)', async () => {
+    const { kit, clone } = await setup();
+    kit.shell.when(/^step=read-postgresql/, { exitCode: 1, stderr: 'Permission denied' });
+    const result = await clone();
+    assert.equal(result.result, 'FAIL');
+    assert.match(result.details, /reading .*postgresql\.auto\.conf on db3 failed: Permission denied; the partial copy was removed/);
+    assert.equal(steps(kit).at(-1), 'empty-data-directory');
+    assert.equal(result.emptied, true);
   });
 
   it('an unreachable target is FAIL with HR_SSH_CONNECT and nothing else runs', async () => {

@@ -90,9 +90,8 @@ export async function cloneWithBasebackup(context: PluginContext<CloneBasebackup
         emptied: cleanup.removed,
       });
     }
-    copyStarted = false;
-
     const settings = await writeStandbySettings(context, target, upstream, config.replication_passfile, quickMs);
+    copyStarted = false;
     const size = await context.shell.run(target.name, sizeArgv(target.pgdata), { timeoutMs: quickMs });
     const bytes = size.exitCode === 0 ? parseSize(size.stdout) : undefined;
     const durationMs = elapsed();

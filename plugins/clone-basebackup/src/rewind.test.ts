@@ -69,10 +69,10 @@ describe('clone_basebackup rewind', () => {
     assert.deepEqual(steps(kit), [
       'probe-data-directory',
       'pg_rewind',
+      `writeFile ${PGDATA}/standby.signal`,
       `writeFile ${PGDATA}/handyrep-replication.pgpass`,
       'read-postgresql.auto.conf',
       `writeFile ${PGDATA}/postgresql.auto.conf`,
-      `writeFile ${PGDATA}/standby.signal`,
     ]);
     const script = kit.shell.commands[1]?.command ?? '';
     // FakeSql's conninfo is `host=<server>`; the real one adds port, user, dbname and connect_timeout, never a password.
@@ -80,7 +80,7 @@ describe('clone_basebackup rewind', () => {
     assert.match(script, /^PGPASSWORD=\$\(cat\) \|\| exit 1$/m);
     assert.equal(kit.shell.commands[1]?.input, SUPER_PASSWORD, 'the superuser password travels on stdin');
     assert.equal(kit.shell.commands[1]?.server, 'db1');
-    const autoConf = kit.shell.commands[4]?.file?.content ?? '';
+    const autoConf = kit.shell.commands[5]?.file?.content ?? '';
     assert.match(autoConf, /^primary_conninfo = 'host=10\.0\.0\.2 port=5432 user=replicator passfile=\S+ application_name=db1'$/m);
     assert.equal(result.bytes_copied, 40 * 1024);
     assert.deepEqual(kit.sql.queries.map((q) => [q.target.server, q.text]), [['db2', 'CHECKPOINT']], 'the source checkpoints first');

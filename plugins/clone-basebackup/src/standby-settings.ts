@@ -24,10 +24,10 @@ export function replicationUser(context: PluginContext<unknown>): string {
 
 /**
  * Makes `target`'s (stopped) data directory a streaming replica of
- * `upstream`: the replication password goes into a 0600 passfile (when one
- * is configured and a password is set), primary_conninfo into
- * postgresql.auto.conf with application_name = the target's name, and
- * standby.signal is created. Throws on any failed step.
+ * `upstream`: standby.signal first, then the replication password into a
+ * 0600 passfile (when one is configured and a password is set), then
+ * primary_conninfo into postgresql.auto.conf with application_name = the
+ * target's name. Throws on any failed step.
  */
 export async function writeStandbySettings(
   context: PluginContext<unknown>,
@@ -39,6 +39,8 @@ export async function writeStandbySettings(
   const user = replicationUser(context);
   const password = context.secrets.get('replication_password');
   const passfile = passfileSetting !== '' && password !== undefined ? inDataDirectory(target.pgdata, passfileSetting) : undefined;
+  // First, so that from here on the copy can only ever start as a standby, never as a second master.
+  await context.shell.writeFile(target.name, posix.join(target.pgdata, 'standby.signal'), '', { mode: 0o600, timeoutMs });
   if (passfile !== undefined && password !== undefined) {
     await context.shell.writeFile(target.name, passfile, passfileLine(user, password), { mode: 0o600, timeoutMs });
   }
@@ -53,6 +55,5 @@ export async function writeStandbySettings(
     throw new HandyRepError(ErrorCodes.REMOTE_COMMAND, `reading ${autoConf} on ${target.name} failed: ${read.stderr.trim()}`);
   }
   await context.shell.writeFile(target.name, autoConf, withPrimaryConninfo(read.stdout, conninfo), { mode: 0o600, timeoutMs });
-  await context.shell.writeFile(target.name, posix.join(target.pgdata, 'standby.signal'), '', { mode: 0o600, timeoutMs });
   return { primary_conninfo: conninfo, passfile };
 }

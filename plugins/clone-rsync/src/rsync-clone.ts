@@ -112,11 +112,11 @@ export async function cloneWithRsync(context: PluginContext<CloneRsyncConfig>, r
 
     const label = `handyrep clone of ${target.name} from ${source.name}`;
     const sessionTarget = { server: source.name, statementTimeoutMs: config.timeout_seconds * 1000 };
-    copyStarted = true;
     const { stop, stats } = await context.sql.withSession(sessionTarget, async (session) => {
       await refuseTablespaces(session, source.name);
       await session.query('SELECT pg_backup_start($1, $2)', [label, config.checkpoint === 'fast']);
       logger.info(`backup started on ${source.name}; rsync to ${target.name}`, { server: target.name, source: source.name });
+      copyStarted = true;
       const copied = await context.shell.runScript(source.name, script, {
         timeoutMs: (config.timeout_seconds + config.command_timeout_seconds) * 1000 + SSH_GRACE_MS,
       });
@@ -140,8 +140,8 @@ export async function cloneWithRsync(context: PluginContext<CloneRsyncConfig>, r
     if (stop.spcmapfile !== null && stop.spcmapfile !== '') {
       await context.shell.writeFile(target.name, posix.join(pgdata, 'tablespace_map'), stop.spcmapfile, { mode: 0o600, timeoutMs: quickMs });
     }
-    copyStarted = false;
     const settings = await writeStandbySettings(context, target, upstream, config.replication_passfile, quickMs);
+    copyStarted = false;
     const durationMs = elapsed();
     logger.info(`cloned ${target.name} from ${source.name} with rsync in ${durationMs} ms`, { server: target.name, bytes: stats?.bytes });
     return success(
