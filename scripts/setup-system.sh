@@ -7,7 +7,7 @@
 # Installing needs root; a run that has nothing to install does not.
 set -euo pipefail
 
-PACKAGES=(openssh-server openssh-client pgbouncer rsync iptables etcd-server etcd-client procps iproute2 util-linux)
+PACKAGES=(openssh-server openssh-client pgbouncer rsync iptables etcd-server etcd-client procps iproute2 util-linux chromium)
 PG_BIN=/usr/lib/postgresql/15/bin
 
 log() { printf 'setup-system: %s\n' "$*"; }
