@@ -7,7 +7,7 @@
 # Installing needs root; a run that has nothing to install does not.
 set -euo pipefail
 
-PACKAGES=(openssh-server openssh-client pgbouncer rsync iptables etcd-server etcd-client procps iproute2 util-linux chromium)
+PACKAGES=(openssh-server openssh-client pgbouncer rsync iptables etcd-server etcd-client procps iproute2 util-linux chromium slapd ldap-utils)
 PG_BIN=/usr/lib/postgresql/15/bin
 
 log() { printf 'setup-system: %s\n' "$*"; }
@@ -38,8 +38,10 @@ if ((${#missing[@]} > 0)); then
   fi
   trap 'if [[ $created_policy -eq 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
   apt-get update -qq
+  # slapd would otherwise ask for an admin password and build a directory; the ldap_auth tests run their own.
+  echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  for svc in ssh pgbouncer etcd; do
+  for svc in ssh pgbouncer etcd slapd; do
     if [[ -x /etc/init.d/$svc ]] && command -v update-rc.d >/dev/null; then
       update-rc.d "$svc" disable >/dev/null 2>&1 || true
     fi

@@ -272,9 +272,9 @@ export class HandyRep {
     return this.guard('remaster', () => this.resolve(ActionApi).remaster(replica, newmaster));
   }
 
-  /** `rejoin(servername)`: a disabled former master back as a replica (reclone). */
-  async rejoin(servername: string): Promise<ReturnDictionary> {
-    return this.guard('rejoin', () => this.resolve(ActionApi).rejoin(servername));
+  /** `rejoin(servername, reclone)`: a disabled former master back as a replica (pg_rewind, reclone as the fallback). */
+  async rejoin(servername: string, reclone = true): Promise<ReturnDictionary> {
+    return this.guard('rejoin', () => this.resolve(ActionApi).rejoin(servername, reclone));
   }
 
   /** `pause()`: maintenance mode; checks continue, no automatic action. */

@@ -150,32 +150,39 @@ export class ActionApi {
   async clone(replicaserver: unknown, reclone: unknown = false, clonefrom: unknown = null): Promise<ReturnDictionary> {
     const target = this.databaseServer(replicaserver, 'replicaserver');
     const overwrite = booleanArgument('reclone', reclone, false);
+    const source = clonefrom === null || clonefrom === undefined ? undefined : this.databaseServer(clonefrom, 'clonefrom');
+    return this.lock.run(`clone ${target.name}`, () => this.cloneUnlocked(target, overwrite, source));
+  }
+
+  private async cloneUnlocked(
+    target: ServerDefinition,
+    overwrite: boolean,
+    from: ServerDefinition | undefined,
+  ): Promise<ReturnDictionary<{ duration_ms?: number; bytes_copied?: number }>> {
     const master = this.registry.master();
     if (!master) return fail('no enabled master: nothing to clone from');
     if (target.name === master.name || target.role === 'master') return fail(`${target.name} is the master: refusing to clone over it`);
-    const source = clonefrom === null || clonefrom === undefined ? master : this.databaseServer(clonefrom, 'clonefrom');
+    const source = from ?? master;
     if (source.name === target.name) return fail('a server cannot be cloned from itself');
-    return this.lock.run(`clone ${target.name}`, async () => {
-      const { outcome } = await this.availability.pollServer(target);
-      if ((outcome === 'ok' || outcome === 'rejecting') && !overwrite) {
-        return fail(`${target.name} has a running PostgreSQL; use reclone to replace it`);
-      }
-      if (outcome === 'ok' || outcome === 'rejecting') {
-        const stopped = await this.plugins.forServer('control', target.name).stop(target.name);
-        if (stopped.result !== 'SUCCESS') return fail(`cannot stop ${target.name} before recloning: ${stopped.details}`);
-      }
-      const cloned = await this.plugins
-        .forServer('clone', target.name)
-        .clone({ target: target.name, source: source.name, upstream: master.name, reclone: overwrite });
-      if (cloned.result !== 'SUCCESS') {
-        this.setStatus(target.name, 'down', `clone failed: ${cloned.details}`);
-        return fail(`cloning ${target.name} from ${source.name} failed: ${cloned.details}`, { duration_ms: cloned.duration_ms });
-      }
-      const started = await this.plugins.forServer('control', target.name).start(target.name);
-      if (started.result !== 'SUCCESS') return fail(`${target.name} was cloned but did not start: ${started.details}`);
-      const confirmed = await this.confirmRunning(target.name, 'cloned and started');
-      return { ...confirmed, duration_ms: cloned.duration_ms, ...(cloned.bytes_copied === undefined ? {} : { bytes_copied: cloned.bytes_copied }) };
-    });
+    const { outcome } = await this.availability.pollServer(target);
+    if ((outcome === 'ok' || outcome === 'rejecting') && !overwrite) {
+      return fail(`${target.name} has a running PostgreSQL; use reclone to replace it`);
+    }
+    if (outcome === 'ok' || outcome === 'rejecting') {
+      const stopped = await this.plugins.forServer('control', target.name).stop(target.name);
+      if (stopped.result !== 'SUCCESS') return fail(`cannot stop ${target.name} before recloning: ${stopped.details}`);
+    }
+    const cloned = await this.plugins
+      .forServer('clone', target.name)
+      .clone({ target: target.name, source: source.name, upstream: master.name, reclone: overwrite });
+    if (cloned.result !== 'SUCCESS') {
+      this.setStatus(target.name, 'down', `clone failed: ${cloned.details}`);
+      return fail(`cloning ${target.name} from ${source.name} failed: ${cloned.details}`, { duration_ms: cloned.duration_ms });
+    }
+    const started = await this.plugins.forServer('control', target.name).start(target.name);
+    if (started.result !== 'SUCCESS') return fail(`${target.name} was cloned but did not start: ${started.details}`);
+    const confirmed = await this.confirmRunning(target.name, `cloned from ${source.name} and started`);
+    return { ...confirmed, duration_ms: cloned.duration_ms, ...(cloned.bytes_copied === undefined ? {} : { bytes_copied: cloned.bytes_copied }) };
   }
 
   /** `enable(servername)`: enables a definition, then verifies the server. */
@@ -302,18 +309,53 @@ export class ActionApi {
   }
 
   /**
-   * `rejoin(servername)`: brings a former master back as a replica of the
-   * current master by recloning it (the clone plugin empties its data
-   * directory first), then enables it.
+   * `rejoin(servername, reclone)`: brings a disabled former master (or replica)
+   * back as a replica of the current master: stopped if it still runs, then
+   * rewound with pg_rewind when the clone plugin can, recloned when that fails
+   * and `reclone` allows it (default), started, and enabled.
    */
-  async rejoin(servername: unknown): Promise<ReturnDictionary> {
+  async rejoin(servername: unknown, reclone: unknown = true): Promise<ReturnDictionary<{ method?: 'rewind' | 'clone' }>> {
     const server = this.databaseServer(servername);
+    const allowReclone = booleanArgument('reclone', reclone, true);
     if (server.enabled) return fail(`${server.name} is enabled; rejoin is for a disabled former master or replica`);
-    if (server.role !== 'replica') this.registry.alter(server.name, { role: 'replica' });
-    const cloned = await this.clone(server.name, true);
-    if (cloned.result !== 'SUCCESS') return fail(`rejoin of ${server.name} failed: ${cloned.details}`);
-    const enabled = await this.enable(server.name);
-    return { ...enabled, details: `${server.name} rejoined as a replica: ${enabled.details}` };
+    const master = this.registry.master();
+    if (!master) return fail('no enabled master to rejoin');
+    return this.lock.run(`rejoin ${server.name}`, async () => {
+      if (server.role !== 'replica') this.registry.alter(server.name, { role: 'replica' });
+      const target = this.registry.get(server.name);
+      const control = this.plugins.forServer('control', target.name);
+      const { outcome } = await this.availability.pollServer(target);
+      if (outcome === 'ok' || outcome === 'rejecting') {
+        const stopped = await control.stop(target.name);
+        if (stopped.result !== 'SUCCESS') return fail(`cannot stop ${target.name} before rejoining: ${stopped.details}`);
+      }
+      const clonePlugin = this.plugins.forServer('clone', target.name);
+      let method: 'rewind' | 'clone' = 'clone';
+      let rewindProblem = 'the clone plugin cannot rewind';
+      if (clonePlugin.rewind) {
+        const rewound = await clonePlugin.rewind({ target: target.name, source: master.name });
+        if (rewound.result === 'SUCCESS') {
+          method = 'rewind';
+          const started = await control.start(target.name);
+          if (started.result !== 'SUCCESS') return fail(`${target.name} was rewound but did not start: ${started.details}`, { method });
+        } else {
+          rewindProblem = `pg_rewind failed: ${rewound.details}`;
+        }
+      }
+      if (method === 'clone') {
+        if (!allowReclone) return fail(`${target.name} cannot rejoin without a reclone (${rewindProblem})`);
+        this.logger.info(`rejoining ${target.name} by reclone: ${rewindProblem}`, { server: target.name });
+        const cloned = await this.cloneUnlocked(target, true, undefined);
+        if (cloned.result !== 'SUCCESS') return fail(`rejoin of ${target.name} failed: ${cloned.details}`, { method });
+      }
+      this.registry.enable(target.name);
+      const verified = await this.availability.verifyServer(target.name);
+      return {
+        result: verified.result,
+        details: `${target.name} rejoined as a replica of ${master.name} by ${method}: ${verified.details}`,
+        method,
+      };
+    });
   }
 
   /** `init_handyrep_db`: creates the HandyRep schema and table on the master and writes the state there. */

@@ -22,15 +22,19 @@ export class AlertService {
   /** Sends one alert. */
   async send(type: AlertType, severity: AlertSeverity, message: string, server?: string): Promise<void> {
     const level = severity === 'critical' ? 'error' : severity === 'warning' ? 'warn' : 'info';
-    this.logger[level](`ALERT ${type}: ${message}`, { alert: type, severity, ...(server ? { server } : {}) });
+    const fields = { alert: type, severity, ...(server ? { server } : {}) };
     let plugin;
     try {
       plugin = this.plugins.byKey('alert', 'handyrep', 'push_alert_method');
     } catch (err) {
       this.logger.error(`alert plugin unavailable: ${errorMessage(err)}`, { alert: type });
+    }
+    // Without a working alert plugin the log is the alert; with one, the log just records the sending.
+    if (!plugin) {
+      this.logger[level](`ALERT ${type}: ${message}`, fields);
       return;
     }
-    if (!plugin) return;
+    this.logger.debug(`sending alert ${type}: ${message}`, fields);
     try {
       const result = await plugin.send({
         type,
@@ -40,9 +44,9 @@ export class AlertService {
         cluster_status: this.registry.clusterStatus().status,
         ...(server ? { server } : {}),
       });
-      if (result.result !== 'SUCCESS') this.logger.error(`alert ${type} not delivered: ${result.details}`, { alert: type });
+      if (result.result !== 'SUCCESS') this.logger.error(`ALERT ${type} (not delivered: ${result.details}): ${message}`, fields);
     } catch (err) {
-      this.logger.error(`alert ${type} not delivered: ${errorMessage(err)}`, { alert: type });
+      this.logger.error(`ALERT ${type} (not delivered: ${errorMessage(err)}): ${message}`, fields);
     }
   }
 }

@@ -86,7 +86,8 @@ export const API_FUNCTIONS: readonly ApiFunction[] = [
   { spec: 'stop_archiving', method: 'stopArchiving', web: true, access: 'admin', summary: 'stop WAL archiving on the master', params: [] },
   { spec: 'remaster', method: 'remaster', web: true, access: 'admin', summary: 'point a replica at the master (or newmaster)',
     params: [server('replica', 'replica'), server('newmaster', 'upstream (the master when omitted)', false)] },
-  { spec: 'rejoin', method: 'rejoin', web: true, access: 'admin', summary: 'bring a disabled former master back as a replica', params: [server('servername', 'server')] },
+  { spec: 'rejoin', method: 'rejoin', web: true, access: 'admin', summary: 'bring a disabled former master back as a replica (pg_rewind, else reclone)',
+    params: [server('servername', 'server'), flag('reclone', 'reclone when pg_rewind cannot (default true)')] },
   { spec: 'pause', method: 'pause', web: true, access: 'admin', summary: 'maintenance mode: no automatic action', params: [] },
   { spec: 'resume', method: 'resume', web: true, access: 'admin', summary: 'leave maintenance mode', params: [] },
 ];

@@ -159,7 +159,8 @@ export class FailoverExecutor {
     // A planned switchover holds client queries on the proxies so nothing is written to the old master after its last WAL left.
     const paused = request.planned && proxies ? await record('pause_proxies', () => proxies.pause()) : undefined;
     const resumeProxies = async (): Promise<void> => {
-      if (paused?.result === 'SUCCESS' && proxies) await record('resume_proxies', () => proxies.resume());
+      // Resume even after a partial pause: some proxies may be holding clients.
+      if (paused && proxies) await record('resume_proxies', () => proxies.resume());
     };
 
     const fenced = await record('fence_old_master', () => this.fence(oldMaster, request));
@@ -209,6 +210,12 @@ export class FailoverExecutor {
       results.forEach((result, index) => {
         if (result.result === 'FAIL') problems.push(`remaster ${others[index]?.name ?? ''}: ${result.details}`);
       });
+      // The proxies were repointed first (writes matter most); now that the replicas follow the new
+      // master, a second pass lets read-only aliases pick a replica that is in the new timeline.
+      if (proxies && others.length > 0) {
+        const refreshed = await record('refresh_proxies', () => proxies.failover(newMaster));
+        if (refreshed.result === 'FAIL') problems.push(`proxies (after remaster): ${refreshed.details}`);
+      }
     }
 
     for (const [name, command] of Object.entries(this.loaded.config.extra_failover_commands)) {

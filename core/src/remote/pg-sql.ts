@@ -98,7 +98,7 @@ export class PgSqlClient implements SqlClient {
       database: resolved.database,
       application_name: 'handyrep',
       connectionTimeoutMillis: resolved.connectTimeoutMs,
-      statement_timeout: resolved.statementTimeoutMs,
+      ...(target.serverStatementTimeout === false ? {} : { statement_timeout: resolved.statementTimeoutMs }),
       query_timeout: resolved.statementTimeoutMs + CLIENT_TIMEOUT_GRACE_MS,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,

@@ -14,6 +14,12 @@ export interface SqlTarget {
   connectTimeoutMs?: number;
   /** Cancel any statement running longer than this. */
   statementTimeoutMs?: number;
+  /**
+   * Also send `statement_timeout` to the server as a startup parameter
+   * (default true). pgbouncer refuses unknown startup parameters unless told
+   * to ignore them; with false only the client-side timer applies.
+   */
+  serverStatementTimeout?: boolean;
 }
 
 /** Rows of a query, as objects keyed by column name. */
