@@ -39,8 +39,9 @@ export interface EmptyOutcome {
   emptied: boolean;
   /** True when it was refused because a postmaster runs there. */
   running: boolean;
-  /** Exit code and stderr of the emptying script. */
+  /** Exit code of the emptying script. */
   exitCode: number | null;
+  /** Its stderr, trimmed. */
   stderr: string;
 }
 

@@ -222,6 +222,18 @@ describe('clone_basebackup and clone_rsync on a real cluster', { timeout: 180_00
     assert.ok(writer.acked.length > 5, `writes during the clone: ${writer.acked.length}`);
   });
 
+  it('clone_rsync from the replica pg2 (a standby backup, pg_control copied last) streams from the master pg1', async () => {
+    assert.equal((await p.control.stop('pg3')).result, 'SUCCESS');
+    const result = (await timed('clone_rsync reclone of pg3 from the replica pg2', () => p.rsync.clone({ target: 'pg3', source: 'pg2', upstream: 'pg1', reclone: true }))) as Cloned;
+    assert.equal(result.result, 'SUCCESS', result.details);
+    const label = readFileSync(join(pgdata('pg3'), 'backup_label'), 'utf8');
+    assert.match(label, /BACKUP FROM: standby/);
+    assert.match(label, /LABEL: handyrep clone of pg3 from pg2/);
+    const started = await p.control.start('pg3');
+    assert.equal(started.result, 'SUCCESS', started.details);
+    await assertStreamsAndReplays('pg3', 'pg1');
+  });
+
   it('a data directory path full of shell metacharacters is used exactly by both plugins; nothing of it runs', async () => {
     const home = osUser('postgres').home;
     const markerName = `pwned-${TAG}`;
