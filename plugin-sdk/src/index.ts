@@ -56,3 +56,4 @@ export { errnoCodesOf, networkFailureOf } from './network-failure.js';
 export type { NetworkFailure } from './network-failure.js';
 export { pollFailureOf, pollResult } from './poll-result.js';
 export type { PollFailure, PollObservation } from './poll-result.js';
+export { withTimeout } from './with-timeout.js';

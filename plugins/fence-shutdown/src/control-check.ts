@@ -1,6 +1,5 @@
-import { errorMessage } from '@handyrep/plugin-sdk';
+import { errorMessage, withTimeout } from '@handyrep/plugin-sdk';
 import type { ControlPlugin } from '@handyrep/plugin-sdk';
-import { bounded } from './bounded.js';
 
 /** What the server's control plugin said about its postmaster: `unknown` when it could not tell. */
 export interface ControlCheck {
@@ -14,7 +13,7 @@ export interface ControlCheck {
 export async function checkControlStatus(control: ControlPlugin | undefined, server: string, timeoutMs: number): Promise<ControlCheck> {
   if (control === undefined) return { state: 'unknown', detail: 'no control plugin' };
   try {
-    const status = await bounded(() => control.status(server), timeoutMs, 'control plugin status');
+    const status = await withTimeout(() => control.status(server), timeoutMs, `control plugin status gave no answer within ${timeoutMs} ms`);
     if (status.result !== 'SUCCESS') return { state: 'unknown', detail: `status failed: ${status.details}` };
     return status.running
       ? { state: 'running', detail: `postmaster running${status.details ? ` (${status.details})` : ''}` }

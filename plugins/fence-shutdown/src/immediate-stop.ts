@@ -1,6 +1,5 @@
-import { ErrorCodes, errorMessage } from '@handyrep/plugin-sdk';
+import { ErrorCodes, errorMessage, withTimeout } from '@handyrep/plugin-sdk';
 import type { ControlPlugin } from '@handyrep/plugin-sdk';
-import { bounded } from './bounded.js';
 
 /** Error codes that mean the command never started on the host: no SSH session was ever opened. */
 const NEVER_SENT: ReadonlySet<unknown> = new Set([ErrorCodes.SSH_CONNECT, ErrorCodes.SSH_HOST_KEY]);
@@ -27,7 +26,8 @@ export interface StopOutcome {
 export async function immediateStop(control: ControlPlugin | undefined, server: string, timeoutMs: number): Promise<StopOutcome> {
   if (control === undefined) return { ok: false, mayHaveReachedHost: false, detail: 'no stop attempted: no control plugin' };
   try {
-    const result = await bounded(() => control.faststop(server), timeoutMs, 'control plugin faststop');
+    // Abandoned, not cancelled, at the time-out: fencing must not wait on another plugin longer than configured.
+    const result = await withTimeout(() => control.faststop(server), timeoutMs, `control plugin faststop gave no answer within ${timeoutMs} ms`);
     if (result.result === 'SUCCESS') return { ok: true, mayHaveReachedHost: true, detail: `immediate stop succeeded${result.details ? ` (${result.details})` : ''}` };
     // Control plugins that turn errors into FAIL dictionaries keep the coded error as `error_code`.
     const mayHaveReachedHost = !NEVER_SENT.has((result as { error_code?: unknown }).error_code);

@@ -29,6 +29,10 @@ describe('classifyProbeError', () => {
     }
   });
 
+  it('the kernel giving up on the connection (ETIMEDOUT) is "timeout", never "refused"', () => {
+    assert.equal(classifyProbeError(sqlError('cannot connect: connect ETIMEDOUT 10.0.0.1:5432', { errno: 'ETIMEDOUT' })).state, 'timeout');
+  });
+
   it('"the database system is shutting down" (57P03) is a postmaster that still answers', () => {
     assert.equal(classifyProbeError(sqlError('the database system is shutting down', { sqlState: '57P03' })).state, 'not_accepting');
   });

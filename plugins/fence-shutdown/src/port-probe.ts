@@ -1,4 +1,4 @@
-import { ErrorCodes, errorMessage, hasErrorCode } from '@handyrep/plugin-sdk';
+import { errorMessage, networkFailureOf } from '@handyrep/plugin-sdk';
 import type { SqlClient } from '@handyrep/plugin-sdk';
 
 /**
@@ -6,9 +6,9 @@ import type { SqlClient } from '@handyrep/plugin-sdk';
  * - `accepting`: it answered (a query ran, or it refused us for a reason only a running server gives);
  * - `not_accepting`: a postmaster answered that it is starting up or shutting down;
  * - `refused`: the host actively refused the TCP connection: nothing listens there;
- * - `timeout`: no answer in time (a hung server or a cut network look the same);
+ * - `timeout`: no answer in time (a hung server or a cut network look the same), or ETIMEDOUT;
  * - `unreachable`: the network says the host cannot be reached or resolved;
- * - `error`: anything else (e.g. a reset connection).
+ * - `error`: anything else (e.g. a reset connection: something may still listen).
  */
 export type PortState = 'accepting' | 'not_accepting' | 'refused' | 'timeout' | 'unreachable' | 'error';
 
@@ -20,22 +20,6 @@ export interface PortProbe {
   detail: string;
 }
 
-const UNREACHABLE_ERRNOS: ReadonlySet<string> = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN']);
-
-/** Operating-system error codes (ECONNREFUSED...) found on the error or along its `cause` chain. */
-function errnoCodes(err: unknown): string[] {
-  const codes: string[] = [];
-  let current: unknown = err;
-  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) codes.push(code);
-    current = (current as { cause?: unknown }).cause;
-  }
-  // The core drops the cause when it would leak a password; the errno is still in the message.
-  for (const match of errorMessage(err).matchAll(/\b(E[A-Z]{4,})\b/g)) if (match[1]) codes.push(match[1]);
-  return codes;
-}
-
 function sqlStateOf(err: unknown): string | undefined {
   const state = (err as { sqlState?: unknown } | null)?.sqlState;
   return typeof state === 'string' ? state : undefined;
@@ -44,10 +28,9 @@ function sqlStateOf(err: unknown): string | undefined {
 /** Classifies what a connection attempt threw. */
 export function classifyProbeError(err: unknown): PortProbe {
   const message = errorMessage(err);
-  if (hasErrorCode(err, ErrorCodes.TIMEOUT)) return { state: 'timeout', detail: message };
-  const codes = errnoCodes(err);
-  if (codes.includes('ECONNREFUSED')) return { state: 'refused', detail: message };
-  if (codes.some((code) => UNREACHABLE_ERRNOS.has(code))) return { state: 'unreachable', detail: message };
+  const network = networkFailureOf(err);
+  // A reset is left to `error`: only the host's own refusal proves that nothing listens.
+  if (network !== undefined && network !== 'reset') return { state: network, detail: message };
   const sqlState = sqlStateOf(err);
   // Class 57P: cannot_connect_now (starting up, shutting down) and the shutdown terminations.
   if (sqlState?.startsWith('57P')) return { state: 'not_accepting', detail: message };

@@ -1,9 +1,8 @@
-import { definePlugin, pollResult } from '@handyrep/plugin-sdk';
+import { definePlugin, pollResult, withTimeout } from '@handyrep/plugin-sdk';
 import type { PluginContext, PollObservation, PollPlugin, PollResult, SqlTarget } from '@handyrep/plugin-sdk';
 import { classifyPollError } from './classify-error.js';
 import { configSchema } from './config.js';
 import type { PollConnectConfig } from './config.js';
-import { withDeadline } from './deadline.js';
 
 /** The password key the core's SQL client uses when a target names none. */
 const PASSWORD_KEY = 'superuser_password';
@@ -21,9 +20,8 @@ async function observe(context: PluginContext<PollConnectConfig>, server: string
   if (context.config.database !== '') target.database = context.config.database;
   try {
     // The SQL client's own timers end the connection; this deadline bounds the poll even when its clean-up lingers.
-    const outcome = await withDeadline(context.sql.query<{ in_recovery: unknown }>(target, QUERY), timeoutMs);
-    if (!outcome.finished) return { state: 'no_response', details: `no answer within ${timeoutMs} ms (server hung or unreachable)`, failure: 'timeout' };
-    const value = outcome.value[0]?.in_recovery;
+    const rows = await withTimeout(context.sql.query<{ in_recovery: unknown }>(target, QUERY), timeoutMs, `poll of ${server} got no answer within ${timeoutMs} ms (server hung or unreachable)`);
+    const value = rows[0]?.in_recovery;
     if (typeof value !== 'boolean') return { state: 'accepting', details: `accepting connections, but pg_is_in_recovery() returned ${JSON.stringify(value)}` };
     return { state: 'accepting', details: `accepting connections, ${value ? 'in recovery (standby)' : 'not in recovery'}`, inRecovery: value };
   } catch (err) {

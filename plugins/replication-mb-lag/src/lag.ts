@@ -1,7 +1,6 @@
-import { success } from '@handyrep/plugin-sdk';
+import { success, withTimeout } from '@handyrep/plugin-sdk';
 import type { ReplicaLag, ReturnDictionary } from '@handyrep/plugin-sdk';
 import type { LagPosition } from './config.js';
-import { withDeadline } from './deadline.js';
 import { measurementFailed } from './failure.js';
 import { lagQuery } from './queries.js';
 import type { LagRow } from './queries.js';
@@ -45,10 +44,11 @@ export async function measureLag(context: MeasurementContext, master: string, re
   try {
     name = applicationName(context, replica);
     context.servers.get(master);
-    rows = await withDeadline(
+    const deadlineMs = measurementDeadlineMs(context.config);
+    rows = await withTimeout(
       context.sql.query<LagRow>(measurementTarget(context.config, master), lagQuery(measured), [name]),
-      measurementDeadlineMs(context.config),
-      `lag query on ${master}`,
+      deadlineMs,
+      `lag query on ${master} got no answer within ${deadlineMs} ms`,
     );
   } catch (err) {
     const result = measurementFailed(`cannot read the lag of ${replica} on ${master}`, err, unknown);

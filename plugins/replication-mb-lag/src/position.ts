@@ -1,6 +1,5 @@
-import { success } from '@handyrep/plugin-sdk';
+import { success, withTimeout } from '@handyrep/plugin-sdk';
 import type { ReplicaPosition, ReturnDictionary } from '@handyrep/plugin-sdk';
-import { withDeadline } from './deadline.js';
 import { measurementFailed } from './failure.js';
 import { POSITION_QUERY } from './queries.js';
 import type { PositionRow } from './queries.js';
@@ -42,10 +41,11 @@ export async function readPosition(context: MeasurementContext, server: string):
   let rows: PositionRow[];
   try {
     context.servers.get(server);
-    rows = await withDeadline(
+    const deadlineMs = measurementDeadlineMs(context.config);
+    rows = await withTimeout(
       context.sql.query<PositionRow>(measurementTarget(context.config, server), POSITION_QUERY),
-      measurementDeadlineMs(context.config),
-      `position query on ${server}`,
+      deadlineMs,
+      `position query on ${server} got no answer within ${deadlineMs} ms`,
     );
   } catch (err) {
     const result = failedPosition(server, err);
