@@ -10,6 +10,8 @@ export interface FenceShutdownConfig {
   confirm_interval_ms: number;
   /** Bound on each check (the control plugin's status call, the PostgreSQL connection attempt), in milliseconds. */
   check_timeout_ms: number;
+  /** When the immediate stop fails or times out, SIGKILL the verified postmaster and its children over SSH. */
+  kill_hung_postmaster: boolean;
 }
 
 /** JSON Schema of `[plugins.fence_shutdown]`. */
@@ -40,6 +42,12 @@ export const fenceShutdownConfigSchema: ObjectSchema = {
       minimum: 100,
       default: 3_000,
       description: 'Milliseconds allowed for each check: the control plugin\'s status call and the PostgreSQL connection attempt (connect and statement time-out).',
+    },
+    kill_hung_postmaster: {
+      type: 'boolean',
+      default: true,
+      description:
+        'When the immediate stop fails or times out (e.g. a SIGSTOPped, hung postmaster), read the PID from <pgdata>/postmaster.pid over SSH, check that it is the postgres postmaster of that data directory, and SIGKILL it and its descendants.',
     },
   },
   additionalProperties: false,

@@ -7,7 +7,8 @@ import type { TestContext } from '@handyrep/plugin-sdk/testing';
 import type { FenceShutdownConfig } from './config.js';
 import { plugin } from './plugin.js';
 
-const CONFIG: FenceShutdownConfig = { stop_timeout_ms: 200, confirm_timeout_ms: 5_000, confirm_interval_ms: 250, check_timeout_ms: 1_000 };
+const CONFIG: FenceShutdownConfig = { stop_timeout_ms: 200, confirm_timeout_ms: 5_000, confirm_interval_ms: 250, check_timeout_ms: 1_000, kill_hung_postmaster: true };
+const PGDATA = "/var/lib/postgresql/15/it's main";
 const PASSWORD = 'pw-that-must-not-leak';
 
 /** A control plugin whose stop and status behave as a test says. */
@@ -58,7 +59,7 @@ async function setup(options: { withControl?: boolean; config?: Partial<FenceShu
     name: 'fence_shutdown',
     config: { ...CONFIG, ...options.config },
     servers: [
-      { name: 'db1', hostname: '10.0.0.1', role: 'master' },
+      { name: 'db1', hostname: '10.0.0.1', role: 'master', pgdata: PGDATA },
       { name: 'db2', hostname: '10.0.0.2', role: 'replica' },
     ],
     secrets: { superuser_password: PASSWORD },
@@ -193,8 +194,8 @@ describe('fence_shutdown', () => {
     assert.ok(kit.sql.queries.length > 2);
   });
 
-  it('hung server (SIGSTOP): stop gives no answer, postmaster still there, port silent → FAIL fenced false', async () => {
-    const { fence, control, kit } = await setup({ config: { confirm_timeout_ms: 1_000 } });
+  it('hung server (SIGSTOP) without kill_hung_postmaster: stop gives no answer, postmaster still there, port silent → FAIL fenced false', async () => {
+    const { fence, control, kit } = await setup({ config: { confirm_timeout_ms: 1_000, kill_hung_postmaster: false } });
     control.faststopBehaviour = () => new Promise<ControlResult>(() => undefined);
     kit.sql.respond(() => timedOut());
     const started = performance.now();
@@ -203,6 +204,7 @@ describe('fence_shutdown', () => {
     assert.equal(result.fenced, false);
     assert.match(result.details, /postmaster still running but does not answer \(hung\?\)/);
     assert.match(result.details, /faststop gave no answer within 200 ms/);
+    assert.equal(kit.shell.commands.length, 0, 'nothing killed');
   });
 
   it('a status call that hangs is bounded and counts as unknown', async () => {
@@ -258,7 +260,7 @@ describe('fence_shutdown', () => {
   it('loads through the real core loader with its defaults', async () => {
     const report = await verifyPlugin('fence_shutdown', { kind: 'fencing', config: {} });
     assert.equal(report.name, 'fence_shutdown');
-    assert.deepEqual(report.config, { stop_timeout_ms: 20_000, confirm_timeout_ms: 10_000, confirm_interval_ms: 250, check_timeout_ms: 3_000 });
+    assert.deepEqual(report.config, { stop_timeout_ms: 20_000, confirm_timeout_ms: 10_000, confirm_interval_ms: 250, check_timeout_ms: 3_000, kill_hung_postmaster: true });
   });
 
   it('the core loader coerces INI strings and rejects bad values', async () => {
@@ -266,5 +268,112 @@ describe('fence_shutdown', () => {
     assert.equal(report.config['confirm_timeout_ms'], 1500);
     await assert.rejects(verifyPlugin('fence_shutdown', { kind: 'fencing', config: { confirm_interval_ms: 0 } }), /confirm_interval_ms/);
     await assert.rejects(verifyPlugin('fence_shutdown', { kind: 'fencing', config: { no_such_key: 1 } }), /no_such_key|additional/);
+    const off = await verifyPlugin('fence_shutdown', { kind: 'fencing', config: { kill_hung_postmaster: 'false' } });
+    assert.equal(off.config['kill_hung_postmaster'], false);
+  });
+});
+
+/** The report the kill script prints after killing a stopped postmaster 4242 and two children. */
+const KILLED_REPORT = ['pid 4242', 'state T', 'argv0 /usr/lib/postgresql/15/bin/postgres', `cwd ${PGDATA}`, 'children 4243 4244 ', 'left ', 'outcome killed', ''].join('\n');
+
+/** Makes the fake host act on the kill script: when it runs, the postmaster is gone. */
+function killWorks(kit: TestContext<FenceShutdownConfig>, control: FakeControl, stdout = KILLED_REPORT): void {
+  kit.shell.respond((command) => {
+    if (!command.command.includes('postmaster.pid')) return undefined;
+    if (stdout.includes('outcome killed')) control.running = false;
+    return { stdout };
+  });
+}
+
+describe('fence_shutdown escalation (kill_hung_postmaster)', () => {
+  it('hung server: the stop times out, the verified postmaster and its children are SIGKILLed, then confirmed down', async () => {
+    const { fence, control, kit } = await setup();
+    control.faststopBehaviour = () => new Promise<ControlResult>(() => undefined);
+    killWorks(kit, control);
+    const started = performance.now();
+    const result = await fence.fence('db1');
+    assert.ok(performance.now() - started < 2_000);
+    assert.equal(result.result, 'SUCCESS', result.details);
+    assert.equal(result.fenced, true);
+    assert.match(result.details, /faststop gave no answer within 200 ms; escalation: SIGKILLed the postmaster \(pid 4242, stopped, "\/usr\/lib\/postgresql\/15\/bin\/postgres" in .*\) and 2 descendant\(s\) \(4243 4244\)/);
+    assert.match(result.details, /postmaster not running/);
+    assert.deepEqual((result as { killed_pids?: unknown }).killed_pids, [4242, 4243, 4244]);
+    assert.equal(kit.shell.commands.length, 1);
+    const script = kit.shell.commands[0];
+    assert.equal(script?.server, 'db1');
+    assert.equal(script?.argv, undefined, 'a script, not an argument vector');
+    // The data directory is one quoted word in the script.
+    assert.ok(script?.command.includes(`pgdata='/var/lib/postgresql/15/it'\\''s main'`), script?.command);
+    assert.ok(kit.logger.lines.some((line) => line.level === 'warn' && /killing its postmaster/.test(line.message)));
+  });
+
+  it('a stop that fails (not only one that times out) escalates too', async () => {
+    const { fence, control, kit } = await setup();
+    control.faststopBehaviour = async () => fail('pg_ctl: server does not shut down', { exit_code: 1 });
+    killWorks(kit, control);
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, true, result.details);
+    assert.match(result.details, /immediate stop failed: pg_ctl: server does not shut down.*; escalation: SIGKILLed/);
+  });
+
+  it('a PID from postmaster.pid that belongs to another program is left alone: FAIL, nothing killed', async () => {
+    const { fence, control, kit } = await setup({ config: { confirm_timeout_ms: 1_000 } });
+    control.faststopBehaviour = () => new Promise<ControlResult>(() => undefined);
+    kit.sql.respond(() => timedOut());
+    killWorks(kit, control, 'pid 4242\nstate S\nargv0 /usr/bin/vim\ncwd /home/x\noutcome not_postmaster\n');
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, false);
+    assert.match(result.details, /postmaster still running but does not answer \(hung\?\)/);
+    assert.match(result.details, /pid 4242 from postmaster\.pid is not a postgres postmaster \(argv\[0\] "\/usr\/bin\/vim"; the PID was reused\): not killed/);
+    assert.deepEqual((result as { killed_pids?: unknown }).killed_pids, []);
+  });
+
+  it('does not escalate after a successful stop, nor when the stop never reached the host, nor when switched off', async () => {
+    const ok = await setup();
+    await ok.fence.fence('db1');
+    assert.equal(ok.kit.shell.commands.length, 0, 'stop succeeded');
+
+    const sshRefused = await setup();
+    sshRefused.control.faststopBehaviour = async () => {
+      throw sshDown();
+    };
+    sshRefused.control.statusBehaviour = async () => {
+      throw sshDown();
+    };
+    sshRefused.kit.sql.respond(() => refused());
+    assert.equal((await sshRefused.fence.fence('db1')).fenced, true);
+    assert.equal(sshRefused.kit.shell.commands.length, 0, 'SSH refused: the kill could not get there either');
+
+    const off = await setup({ config: { kill_hung_postmaster: false } });
+    off.control.faststopBehaviour = async () => fail('pg_ctl: server does not shut down', { exit_code: 1 });
+    off.control.running = false;
+    assert.equal((await off.fence.fence('db1')).fenced, true);
+    assert.equal(off.kit.shell.commands.length, 0, 'switched off');
+  });
+
+  it('SSH fails for the kill: reported, and the checks still decide', async () => {
+    const { fence, control, kit } = await setup({ config: { confirm_timeout_ms: 500 } });
+    control.faststopBehaviour = () => new Promise<ControlResult>(() => undefined);
+    kit.sql.respond(() => timedOut());
+    kit.shell.when(/postmaster\.pid/, new HandyRepError(ErrorCodes.SSH_CONNECT, 'cannot connect to ssh on postgres@10.0.0.1:22: connect ECONNREFUSED'));
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, false);
+    assert.match(result.details, /escalation: kill over SSH failed: cannot connect to ssh/);
+  });
+
+  it('a server without an absolute pgdata is not killed', async () => {
+    const control = new FakeControl();
+    const kit = createTestContext<FenceShutdownConfig>({
+      name: 'fence_shutdown',
+      config: { ...CONFIG, confirm_timeout_ms: 0 },
+      servers: [{ name: 'db1', hostname: '10.0.0.1', role: 'master', pgdata: 'relative/data' }],
+      plugins: { perServer: { 'control:db1': control } },
+    });
+    kit.sql.respond(() => timedOut());
+    control.faststopBehaviour = () => new Promise<ControlResult>(() => undefined);
+    const result = await (await plugin.create(kit.context)).fence('db1');
+    assert.equal(result.fenced, false);
+    assert.match(result.details, /no kill attempted: pgdata "relative\/data" is not an absolute path/);
+    assert.equal(kit.shell.commands.length, 0);
   });
 });

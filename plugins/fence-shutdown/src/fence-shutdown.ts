@@ -3,6 +3,9 @@ import type { ControlPlugin, FenceResult, FencingPlugin, PluginContext } from '@
 import type { FenceShutdownConfig } from './config.js';
 import { checkControlStatus } from './control-check.js';
 import { immediateStop } from './immediate-stop.js';
+import { KILL_WAIT_MS } from './kill-postmaster-script.js';
+import { killPostmaster } from './kill-postmaster.js';
+import type { KillOutcome } from './kill-postmaster.js';
 import { probePort } from './port-probe.js';
 import { judge } from './verdict.js';
 import type { Observation, Verdict } from './verdict.js';
@@ -35,11 +38,19 @@ export function createFenceShutdown(context: PluginContext<FenceShutdownConfig>)
       logger.info(`fencing ${server}: immediate stop through its control plugin`, { server });
 
       const stop = await immediateStop(control, server, config.stop_timeout_ms);
-      const stopSaid = `${stop.detail}${controlProblem}`;
+      let kill: KillOutcome | undefined;
+      // pg_ctl cannot stop a hung (SIGSTOPped) postmaster: its SIGQUIT waits for a SIGCONT. SIGKILL does not wait.
+      if (!stop.ok && stop.mayHaveReachedHost && config.kill_hung_postmaster) {
+        logger.warn(`immediate stop of ${server} did not succeed; killing its postmaster over SSH`, { server, stop: stop.detail });
+        kill = await killPostmaster(context.shell, server, definition['pgdata'], config.check_timeout_ms + KILL_WAIT_MS);
+        logger.info(`kill of ${server}'s postmaster: ${kill.detail}`, { server, killed_pids: kill.killedPids });
+      }
+      const stopSaid = `${stop.detail}${controlProblem}${kill === undefined ? '' : `; escalation: ${kill.detail}`}`;
+      const killed_pids = kill?.killedPids ?? [];
       const deadline = clock.now() + config.confirm_timeout_ms;
       let verdict: Verdict = judge(await observe(control, server), where);
       // Nothing on the host changes after a stop that never got there, so waiting would only delay the core's decision.
-      while (!verdict.fenced && stop.mayHaveReachedHost && clock.now() < deadline) {
+      while (!verdict.fenced && (stop.mayHaveReachedHost || kill?.mayHaveActed === true) && clock.now() < deadline) {
         await clock.sleep(config.confirm_interval_ms);
         verdict = judge(await observe(control, server), where);
       }
@@ -47,10 +58,10 @@ export function createFenceShutdown(context: PluginContext<FenceShutdownConfig>)
 
       if (verdict.fenced) {
         logger.info(`fenced ${server} in ${elapsed} ms`, { server, duration_ms: elapsed });
-        return success(`${server} fenced in ${elapsed} ms: ${verdict.reason}; ${stopSaid}`, { fenced: true, duration_ms: elapsed });
+        return success(`${server} fenced in ${elapsed} ms: ${verdict.reason}; ${stopSaid}`, { fenced: true, duration_ms: elapsed, killed_pids });
       }
       logger.error(`could not fence ${server}: ${verdict.reason}`, { server, duration_ms: elapsed });
-      return fail(`${server} NOT fenced after ${elapsed} ms: ${verdict.reason}; ${stopSaid}`, { fenced: false, duration_ms: elapsed });
+      return fail(`${server} NOT fenced after ${elapsed} ms: ${verdict.reason}; ${stopSaid}`, { fenced: false, duration_ms: elapsed, killed_pids });
     },
   };
 }

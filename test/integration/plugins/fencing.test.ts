@@ -1,8 +1,9 @@
 // The fencing plugins against one real harness cluster (master + 1 replica):
 // fence_command with scripts written by the test, then fence_shutdown through
 // the real restart_pg_ctl control plugin, with SSH down, on a running master
-// and on a hung (SIGSTOPped) one. Subtests run in order and share the cluster;
-// the ones that stop or hang the master come last.
+// and on a hung (SIGSTOPped) one, without and with kill_hung_postmaster.
+// Subtests run in order and share the cluster; the ones that stop, hang or
+// kill the master come last, and teardown must still clean everything up.
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HandyRep } from '@handyrep/core';
 import type { FenceResult, FencingPlugin } from '@handyrep/plugin-sdk';
-import { createCluster, waitGone, type Cluster, type ConfOverrides } from '../../harness/index.js';
+import { createCluster, cwdOf, isAlive, listProcesses, waitFor, waitGone, type Cluster, type ConfOverrides, type Host } from '../../harness/index.js';
 
 let cluster: Cluster;
 const opened: HandyRep[] = [];
@@ -67,6 +68,13 @@ function tcpOutcome(host: string, port: number, timeoutMs = 1000): Promise<'conn
   });
 }
 
+/** Live (not zombie) processes working in the host's data directory: the postmaster and every child it forked. */
+function processesOfDataDir(host: Host): number[] {
+  return listProcesses()
+    .filter((p) => p.state !== 'Z' && p.state !== 'X' && cwdOf(p.pid) === host.pgdata)
+    .map((p) => p.pid);
+}
+
 async function timed(work: () => Promise<FenceResult>): Promise<{ result: FenceResult; ms: number }> {
   const started = performance.now();
   const result = await work();
@@ -82,7 +90,11 @@ describe('fencing plugins on a real cluster', { timeout: 120_000 }, () => {
 
   after(async () => {
     for (const hr of opened) await hr.close().catch(() => undefined);
-    await cluster?.teardown();
+    if (!cluster) return;
+    // The master was SIGKILLed by the last test: teardown must still find and end everything.
+    const report = await cluster.teardown();
+    assert.deepEqual(report.survivors, [], 'no process of the cluster survives teardown');
+    assert.deepEqual(report.errors, []);
   });
 
   describe('fence_command', () => {
@@ -148,14 +160,21 @@ describe('fencing plugins on a real cluster', { timeout: 120_000 }, () => {
   });
 
   describe('fence_shutdown (through restart_pg_ctl)', () => {
+    const settings = { stop_timeout_ms: 3000, confirm_timeout_ms: 3000, confirm_interval_ms: 100, check_timeout_ms: 1000 };
     let fence: FencingPlugin;
+    let fenceNoKill: FencingPlugin;
 
     before(async () => {
       const hr = await openHandyRep('fence-shutdown', {
         failover: { fencing_method: 'fence_shutdown' },
-        'plugins.fence_shutdown': { stop_timeout_ms: 3000, confirm_timeout_ms: 3000, confirm_interval_ms: 100, check_timeout_ms: 1000 },
+        'plugins.fence_shutdown': settings,
       });
       fence = fencer(hr, 'fence_shutdown');
+      const noKill = await openHandyRep('fence-shutdown-no-kill', {
+        failover: { fencing_method: 'fence_shutdown' },
+        'plugins.fence_shutdown': { ...settings, kill_hung_postmaster: false },
+      });
+      fenceNoKill = fencer(noKill, 'fence_shutdown');
     });
 
     it('master SSH down while postgres runs → FAIL, fenced false, "still accepting connections"', async () => {
@@ -184,23 +203,53 @@ describe('fencing plugins on a real cluster', { timeout: 120_000 }, () => {
       assert.equal(await tcpOutcome(master.address, master.pgPort), 'refused');
       assert.equal(cluster.isPostgresRunning(master), false);
       assert.ok(!result.details.includes(cluster.superuserPassword));
+      assert.deepEqual((result as { killed_pids?: unknown }).killed_pids, [], 'a clean stop needs no kill');
     });
 
-    it('hung master (SIGSTOP) → FAIL, fenced false: the postmaster cannot be confirmed down', async () => {
+    it('hung master (SIGSTOP) with kill_hung_postmaster = false → FAIL, fenced false: the postmaster cannot be confirmed down', async () => {
       const master = cluster.master;
       await cluster.faults.start(master);
       await cluster.faults.hang(master);
       try {
-        const { result, ms } = await timed(() => fence.fence(master.name));
-        console.log(`# fence_shutdown of a hung master answered after ${ms} ms: ${result.details}`);
+        const { result, ms } = await timed(() => fenceNoKill.fence(master.name));
+        console.log(`# fence_shutdown (no kill) of a hung master answered after ${ms} ms: ${result.details}`);
         assert.equal(result.result, 'FAIL');
         assert.equal(result.fenced, false);
         assert.match(result.details, /postmaster still running but does not answer \(hung\?\)/);
         assert.equal(cluster.isPostgresRunning(master), true);
         assert.ok(ms < 3000 + 3000 + 1000 + 1500, `bounded by stop, confirm and check time-outs (${ms} ms)`);
+        assert.deepEqual((result as { killed_pids?: unknown }).killed_pids, []);
       } finally {
         await cluster.faults.resume(master);
       }
+    });
+
+    it('hung master (SIGSTOP) → SUCCESS, fenced true: its postmaster and children are SIGKILLed, the port refuses', async () => {
+      const master = cluster.master;
+      // The previous test's pg_ctl stop left a SIGQUIT pending on the hung postmaster, delivered when it was resumed.
+      await waitFor('the resumed master to finish its immediate shutdown', () => !cluster.isPostgresRunning(master), 10_000);
+      await cluster.faults.start(master);
+      const postmaster = cluster.postmasterPid(master);
+      assert.ok(postmaster !== null);
+      // A backend that exited just before the stop is a zombie its stopped parent cannot reap: not counted.
+      const hung = (await cluster.faults.hang(master)).filter(isAlive);
+      assert.ok(hung.length > 3, `the postmaster and its children are stopped (${hung.length})`);
+      assert.deepEqual(new Set(processesOfDataDir(master)), new Set(hung), 'the harness sees the same processes in the data directory');
+      const { result, ms } = await timed(() => fence.fence(master.name));
+      console.log(`# fence_shutdown of a hung master (kill_hung_postmaster) took ${ms} ms: ${result.details}`);
+      assert.equal(result.result, 'SUCCESS', result.details);
+      assert.equal(result.fenced, true);
+      assert.match(result.details, new RegExp(`escalation: SIGKILLed the postmaster \\(pid ${postmaster}, stopped, `));
+      assert.match(result.details, /postmaster not running/);
+      const killed = (result as { killed_pids?: number[] }).killed_pids ?? [];
+      assert.equal(killed[0], postmaster);
+      assert.deepEqual(new Set(killed), new Set(hung), 'every stopped process was killed, and nothing else');
+      assert.equal(await tcpOutcome(master.address, master.pgPort), 'refused');
+      assert.equal(cluster.isPostgresRunning(master), false);
+      assert.deepEqual(await waitGone(hung, 2000), [], 'none of them is alive');
+      assert.deepEqual(processesOfDataDir(master), [], 'no process works in the data directory any more');
+      // Bounded by the stop time-out, one check and the kill, not by the confirmation window.
+      assert.ok(ms < 3000 + 1000 + 2000 + 1000, `took ${ms} ms`);
     });
   });
 });
