@@ -57,3 +57,4 @@ export type { NetworkFailure } from './network-failure.js';
 export { pollFailureOf, pollResult } from './poll-result.js';
 export type { PollFailure, PollObservation } from './poll-result.js';
 export { withTimeout } from './with-timeout.js';
+export { errorCodeOf } from './error-code-of.js';

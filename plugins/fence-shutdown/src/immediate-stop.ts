@@ -1,12 +1,6 @@
-import { ErrorCodes, errorMessage, withTimeout } from '@handyrep/plugin-sdk';
+import { errorCodeOf, errorMessage, withTimeout } from '@handyrep/plugin-sdk';
 import type { ControlPlugin } from '@handyrep/plugin-sdk';
-
-/** Error codes that mean the command never started on the host: no SSH session was ever opened. */
-const NEVER_SENT: ReadonlySet<unknown> = new Set([ErrorCodes.SSH_CONNECT, ErrorCodes.SSH_HOST_KEY]);
-
-function codeOf(value: unknown): unknown {
-  return typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined;
-}
+import { neverReachedHost } from './never-reached-host.js';
 
 /** What asking the control plugin for an immediate stop achieved. */
 export interface StopOutcome {
@@ -30,12 +24,12 @@ export async function immediateStop(control: ControlPlugin | undefined, server: 
     const result = await withTimeout(() => control.faststop(server), timeoutMs, `control plugin faststop gave no answer within ${timeoutMs} ms`);
     if (result.result === 'SUCCESS') return { ok: true, mayHaveReachedHost: true, detail: `immediate stop succeeded${result.details ? ` (${result.details})` : ''}` };
     // Control plugins that turn errors into FAIL dictionaries keep the coded error as `error_code`.
-    const mayHaveReachedHost = !NEVER_SENT.has((result as { error_code?: unknown }).error_code);
+    const mayHaveReachedHost = !neverReachedHost((result as { error_code?: unknown }).error_code);
     // null is "no exit code" (ended by a signal, or the command never ran): the details say which.
     const exit = typeof result.exit_code === 'number' ? `, exit code ${result.exit_code}` : '';
     const stderr = result.stderr ? `, stderr: ${result.stderr}` : '';
     return { ok: false, mayHaveReachedHost, detail: `immediate stop failed: ${result.details}${exit}${stderr}` };
   } catch (err) {
-    return { ok: false, mayHaveReachedHost: !NEVER_SENT.has(codeOf(err)), detail: `immediate stop failed: ${errorMessage(err)}` };
+    return { ok: false, mayHaveReachedHost: !neverReachedHost(errorCodeOf(err)), detail: `immediate stop failed: ${errorMessage(err)}` };
   }
 }

@@ -1,7 +1,8 @@
 import { posix } from 'node:path';
-import { ErrorCodes, errorMessage, hasErrorCode } from '@handyrep/plugin-sdk';
-import type { ErrorCode, RemoteShell } from '@handyrep/plugin-sdk';
+import { errorCodeOf, errorMessage } from '@handyrep/plugin-sdk';
+import type { RemoteShell } from '@handyrep/plugin-sdk';
 import { killPostmasterScript } from './kill-postmaster-script.js';
+import { neverReachedHost } from './never-reached-host.js';
 
 /** What the escalation did. */
 export interface KillOutcome {
@@ -14,9 +15,6 @@ export interface KillOutcome {
   /** What happened, for `details`. */
   detail: string;
 }
-
-/** Errors that mean no SSH session was ever opened, so the script never ran. */
-const NEVER_RAN: readonly ErrorCode[] = [ErrorCodes.SSH_CONNECT, ErrorCodes.SSH_HOST_KEY];
 
 const STATES: Readonly<Record<string, string>> = {
   T: 'stopped',
@@ -98,7 +96,6 @@ export async function killPostmaster(shell: RemoteShell, server: string, pgdata:
     const result = await shell.runScript(server, killPostmasterScript(pgdata), { timeoutMs });
     return readKillReport(result.stdout, result.exitCode, result.stderr, pgdata);
   } catch (err) {
-    const neverRan = NEVER_RAN.some((code) => hasErrorCode(err, code));
-    return { killed: false, mayHaveActed: !neverRan, killedPids: [], detail: `kill over SSH failed: ${errorMessage(err)}` };
+    return { killed: false, mayHaveActed: !neverReachedHost(errorCodeOf(err)), killedPids: [], detail: `kill over SSH failed: ${errorMessage(err)}` };
   }
 }

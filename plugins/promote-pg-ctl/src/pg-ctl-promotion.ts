@@ -1,4 +1,4 @@
-import { confirmLeftRecovery, errorMessage, fail, queryInRecovery, success } from '@handyrep/plugin-sdk';
+import { confirmLeftRecovery, errorCodeOf, errorMessage, fail, queryInRecovery, success } from '@handyrep/plugin-sdk';
 import type { CommandResult, PluginContext, PromotionPlugin, ReturnDictionary, SqlTarget } from '@handyrep/plugin-sdk';
 import type { PromotePgCtlConfig } from './config.js';
 import { promoteArgv } from './pg-ctl-promote-command.js';
@@ -21,11 +21,6 @@ export interface PromoteFields {
 
 /** promote_pg_ctl's return dictionary. */
 export type PromoteResult = ReturnDictionary<PromoteFields>;
-
-function codeOf(err: unknown): string | null {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : null;
-}
 
 function lastLine(text: string): string {
   const lines = text.trim().split('\n').filter((line) => line.trim() !== '');
@@ -60,7 +55,7 @@ export class PgCtlPromotion implements PromotionPlugin {
     try {
       argv = promoteArgv(this.context.servers.get(server), config.wait_seconds);
     } catch (err) {
-      return fail(`promote ${server}: ${errorMessage(err)}; nothing done`, fields({ error_code: codeOf(err) }));
+      return fail(`promote ${server}: ${errorMessage(err)}; nothing done`, fields({ error_code: errorCodeOf(err) }));
     }
 
     // Without SQL the outcome could not be confirmed; a promotion HandyRep cannot confirm is worse than none.
@@ -70,7 +65,7 @@ export class PgCtlPromotion implements PromotionPlugin {
         return success(`${server} is not in recovery (already a master); nothing done`, fields({ already_master: true }));
       }
     } catch (err) {
-      return fail(`promote ${server}: cannot check that it is in recovery (${errorMessage(err)}); nothing done`, fields({ error_code: codeOf(err) }));
+      return fail(`promote ${server}: cannot check that it is in recovery (${errorMessage(err)}); nothing done`, fields({ error_code: errorCodeOf(err) }));
     }
 
     let result: CommandResult;
@@ -80,7 +75,7 @@ export class PgCtlPromotion implements PromotionPlugin {
       logger.error(`pg_ctl promote on ${server} did not complete`, { server, error: errorMessage(err) });
       return fail(
         `pg_ctl promote on ${server} did not complete (${errorMessage(err)}); the promotion may or may not have happened — check the server before promoting another`,
-        fields({ promote_sent: null, error_code: codeOf(err) }),
+        fields({ promote_sent: null, error_code: errorCodeOf(err) }),
       );
     }
     const stderr = result.stderr.trim();

@@ -1,4 +1,4 @@
-import { confirmLeftRecovery, errorMessage, fail, sessionInRecovery, success } from '@handyrep/plugin-sdk';
+import { confirmLeftRecovery, errorCodeOf, errorMessage, fail, sessionInRecovery, success } from '@handyrep/plugin-sdk';
 import type { PluginContext, PromotionPlugin, ReturnDictionary, SqlTarget } from '@handyrep/plugin-sdk';
 import type { PromoteSqlConfig } from './config.js';
 
@@ -21,11 +21,6 @@ export type PromoteSqlResult = ReturnDictionary<PromoteSqlFields>;
 
 /** How the promote session ended. */
 type SessionOutcome = { kind: 'already_master' } | { kind: 'answered'; promoted: boolean };
-
-function codeOf(err: unknown): string | null {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : null;
-}
 
 /**
  * The promote_sql promotion plugin: in one session, checks the server is in
@@ -65,12 +60,12 @@ export class SqlPromotion implements PromotionPlugin {
       );
     } catch (err) {
       if (!sent) {
-        return fail(`promote ${server}: cannot check that it is in recovery (${errorMessage(err)}); nothing done`, fields({ error_code: codeOf(err) }));
+        return fail(`promote ${server}: cannot check that it is in recovery (${errorMessage(err)}); nothing done`, fields({ error_code: errorCodeOf(err) }));
       }
       // The request may have been carried out even though its answer was lost; only a look at the server can tell.
       logger.warn(`pg_promote() on ${server} gave no answer`, { server, error: errorMessage(err) });
       const said = `pg_promote() gave no answer (${errorMessage(err)})`;
-      return this.afterRequest(server, started, fields, null, said, codeOf(err), config.confirm_seconds * 1000);
+      return this.afterRequest(server, started, fields, null, said, errorCodeOf(err), config.confirm_seconds * 1000);
     }
 
     if (outcome.kind === 'already_master') {

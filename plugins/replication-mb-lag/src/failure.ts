@@ -1,11 +1,5 @@
-import { errorMessage, fail } from '@handyrep/plugin-sdk';
+import { errorCodeOf, errorMessage, fail } from '@handyrep/plugin-sdk';
 import type { ReturnDictionary } from '@handyrep/plugin-sdk';
-
-/** The stable error code of a thrown value (HR_TIMEOUT, HR_SQL, ...), or null when it has none. */
-export function errorCodeOf(err: unknown): string | null {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('HR_') ? code : null;
-}
 
 /**
  * A FAIL dictionary for a measurement that could not be made, carrying the
