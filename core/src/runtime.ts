@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { Clock, RemoteShell, SqlClient } from '@handyrep/plugin-sdk';
+import type { Clock, RemoteShell, ServerView, SqlClient } from '@handyrep/plugin-sdk';
 import type { DependencyContainer } from 'tsyringe';
 import { ActionLock } from './actions/action-lock.js';
 import { configSecrets } from './capabilities/config-secrets.js';
@@ -19,6 +19,7 @@ import { ServerRegistry } from './registry/server-registry.js';
 import { readStateFile } from './registry/state-file.js';
 import type { SavedState } from './registry/state-file.js';
 import { StateStore } from './state/state-store.js';
+import { DbStateMirror, mirrorLocation, readMirroredState } from './state/db-state-mirror.js';
 
 /** Options of HandyRep.open, mostly for tests and embedding. */
 export interface OpenOptions {
@@ -81,22 +82,29 @@ export async function buildRuntime(
   const closers: (() => Promise<void> | void)[] = [];
   try {
     const clock = options.capabilities?.clock ?? systemClock;
-    const registry = new ServerRegistry(
-      {
-        serverDefaults: config.server_defaults,
-        configServers: config.servers,
-        saved,
-        overrideServerFile: config.handyrep.override_server_file,
-      },
-      { validateProps: serverPropsValidator([...loaded.plugins.values()].map((p) => p.declaration)), now: () => clock.now() },
-    );
-    for (const warning of registry.warnings) logger.warn(warning, { component: 'registry' });
-
+    const makeRegistry = (state: SavedState | undefined): ServerRegistry =>
+      new ServerRegistry(
+        {
+          serverDefaults: config.server_defaults,
+          configServers: config.servers,
+          saved: state,
+          overrideServerFile: config.handyrep.override_server_file,
+        },
+        { validateProps: serverPropsValidator([...loaded.plugins.values()].map((p) => p.declaration)), now: () => clock.now() },
+      );
+    let registry = makeRegistry(saved);
     const secrets = configSecrets(() => config.passwords);
     const settings = configSettingsView(() => config);
-    const servers = registry.view();
     let shell = options.capabilities?.shell;
     let sql = options.capabilities?.sql;
+    // The SSH shell and SQL client read server definitions through this view, so it follows the registry we settle on.
+    const servers: ServerView = {
+      get: (name) => registry.view().get(name),
+      has: (name) => registry.view().has(name),
+      list: () => registry.view().list(),
+      master: () => registry.view().master(),
+      byRole: (...roles) => registry.view().byRole(...roles),
+    };
     if (!shell || !sql) {
       const remote = createRemoteCapabilities(config, servers, secrets, logger.child({ component: 'remote' }));
       shell ??= remote.shell;
@@ -104,7 +112,27 @@ export async function buildRuntime(
       closers.push(() => remote.shell.close());
     }
 
-    const stateStore = new StateStore(registry, config.handyrep.server_file, saved?.generation ?? 0, logger.child({ component: 'state' }));
+    // init_handyrep_db keeps a copy of the state on the master: when it is newer than the file, it wins.
+    let generation = saved?.generation ?? 0;
+    const location = carried ? undefined : mirrorLocation(registry);
+    const master = registry.master();
+    if (location && master) {
+      const mirrored = await readMirroredState(sql, master.name, location, {
+        connectTimeoutMs: config.handyrep.connect_timeout * 1000,
+        statementTimeoutMs: config.handyrep.statement_timeout * 1000,
+      }, logger.child({ component: 'state' }));
+      if (mirrored && mirrored.generation > generation) {
+        logger.warn(`the state in ${location.schema}.${location.table} on ${master.name} (generation ${mirrored.generation}) is newer than ${config.handyrep.server_file} (generation ${generation}); using it`, { component: 'state' });
+        registry = makeRegistry(mirrored);
+        generation = mirrored.generation;
+      }
+    }
+    for (const warning of registry.warnings) logger.warn(warning, { component: 'registry' });
+
+    const timeouts = { connectTimeoutMs: config.handyrep.connect_timeout * 1000, statementTimeoutMs: config.handyrep.statement_timeout * 1000 };
+    const mirror = new DbStateMirror(registry, sql, timeouts, logger.child({ component: 'state' }));
+    closers.push(() => mirror.flush());
+    const stateStore = new StateStore(registry, config.handyrep.server_file, generation, logger.child({ component: 'state' }), (state) => mirror.offer(state));
     stateStore.attach();
     // The first start writes the server file, which is canonical from then on.
     if (!saved || carried) await stateStore.requestSave();

@@ -16,6 +16,7 @@ import { RemasterService } from '../replication/remaster-service.js';
 import type { RemasterResult } from '../replication/remaster-service.js';
 import type { StateStore } from '../state/state-store.js';
 import { serverStatus } from '../status/server-status.js';
+import { HANDYREP_DB_KEY } from '../state/db-state-mirror.js';
 import { ActionLock } from './action-lock.js';
 
 /** Roles that run PostgreSQL and so can be started, stopped and cloned. */
@@ -383,7 +384,7 @@ export class ActionApi {
     } catch (err) {
       return fail(`could not create ${schema}.${table} on ${master.name}: ${errorMessage(err)}`);
     }
-    this.registry.setExtra('handyrep_db', { schema, table });
+    this.registry.setExtra(HANDYREP_DB_KEY, { schema, table });
     this.logger.info(`HandyRep table ${schema}.${table} created on ${master.name}`, { component: 'api' });
     return success(`${schema}.${table} is ready on ${master.name}`);
   }

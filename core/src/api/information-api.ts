@@ -2,24 +2,36 @@ import 'reflect-metadata';
 import { BadArgumentError, fail, success } from '@handyrep/plugin-sdk';
 import type { ClusterStatusName, ReturnDictionary, ServerDefinition, StatusFields } from '@handyrep/plugin-sdk';
 import { inject, injectable } from 'tsyringe';
+import { AvailabilityService } from '../availability/availability-service.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
+import { MaintenanceMode } from '../failover/maintenance-mode.js';
 import type { CoreLogger } from '../logging/create-logger.js';
 import { readLog } from '../logging/log-reader.js';
 import { createRedactor, isSecretKey } from '../logging/redact.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
+import { formatStatusTimestamp } from '../status/status-time.js';
 import { booleanArgument, choiceArgument, integerArgument, stringArgument } from './arguments.js';
 
-/** One server as `get_status` lists it: identity and status, as in the spec's example. */
+/**
+ * One server as `get_status` lists it: identity and status, as in the spec's
+ * example, plus `lag_mb` for a replica whose lag was measured on the master in
+ * the last ten minutes (at a verification; absent otherwise).
+ */
 export interface ServerStatusEntry extends StatusFields {
   hostname: string;
   enabled: boolean;
   role: string;
+  lag_mb?: number;
 }
 
-/** `get_status`'s dictionary. */
+/**
+ * `get_status`'s dictionary. The cluster carries the spec's four status
+ * fields, plus `paused_since` (`YYYY-MM-DD HH:MM:SS`, UTC) only while
+ * maintenance mode is on.
+ */
 export interface StatusDictionary {
-  cluster: StatusFields<ClusterStatusName>;
+  cluster: StatusFields<ClusterStatusName> & { paused_since?: string };
   servers: Record<string, ServerStatusEntry>;
 }
 
@@ -39,14 +51,18 @@ export class InformationApi {
     @inject(Tokens.registry) private readonly registry: ServerRegistry,
     @inject(Tokens.logger) private readonly logger: CoreLogger,
     @inject(Tokens.config) private readonly loaded: LoadedConfig,
+    @inject(MaintenanceMode) private readonly maintenance: MaintenanceMode,
+    @inject(AvailabilityService) private readonly availability: AvailabilityService,
   ) {}
 
   /** `get_status`: cluster and server status. */
   getStatus(checkType: unknown = 'cached'): StatusDictionary | ReturnDictionary {
     const type = choiceArgument('check_type', checkType, CHECK_TYPES, 'cached');
     if (type !== 'cached') return notYetAvailable(`get_status with check_type '${type}'`);
+    const lag = this.availability.recentLag();
     const servers: Record<string, ServerStatusEntry> = {};
     for (const server of this.registry.list()) {
+      const lagMb = lag.get(server.name);
       servers[server.name] = {
         hostname: server.hostname,
         enabled: server.enabled,
@@ -55,9 +71,14 @@ export class InformationApi {
         status_no: server.status_no,
         status_ts: server.status_ts,
         status_message: server.status_message,
+        ...(lagMb !== undefined && server.role === 'replica' ? { lag_mb: lagMb } : {}),
       };
     }
-    return { cluster: { ...this.registry.clusterStatus() }, servers };
+    const pausedSince = this.maintenance.since();
+    return {
+      cluster: { ...this.registry.clusterStatus(), ...(pausedSince === undefined ? {} : { paused_since: formatStatusTimestamp(pausedSince) }) },
+      servers,
+    };
   }
 
   /** `get_cluster_status`: the cluster's four status fields. */

@@ -2,6 +2,7 @@ import { errorMessage } from '@handyrep/plugin-sdk';
 import type { Logger } from '@handyrep/plugin-sdk';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { writeStateFileAtomic, writeStateFileAtomicSync } from '../registry/state-file.js';
+import type { SavedState } from '../registry/state-file.js';
 
 /**
  * Persists the registry to the server file after every change. Writes are
@@ -21,6 +22,7 @@ export class StateStore {
     private readonly file: string,
     initialGeneration: number,
     private readonly logger: Logger,
+    private readonly afterWrite?: (state: SavedState) => void,
   ) {
     this.generation = initialGeneration;
   }
@@ -60,6 +62,7 @@ export class StateStore {
         await writeStateFileAtomic(this.file, state);
         this.generation = state.generation;
         this.lastError = undefined;
+        this.afterWrite?.(state);
       } catch (err) {
         // The in-memory state stays right; the next change tries again.
         this.lastError = errorMessage(err);
