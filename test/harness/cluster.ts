@@ -22,7 +22,7 @@ import { isAlive, osUser, PG_BIN, readStat, sleep, tail, tcpReachable, waitFor, 
 
 export { PG_BIN, tail, tcpReachable };
 import { registerCluster, unregisterCluster } from './registry.js';
-import { acquireSlot, type Slot } from './slots.js';
+import { acquireFixedSlot, acquireSlot, type FixedLayout, type Slot } from './slots.js';
 import { teardownCluster, type TeardownReport } from './teardown.js';
 
 export type BackendName = 'local' | 'docker' | 'auto';
@@ -52,6 +52,11 @@ export interface ClusterOptions {
   database?: string;
   /** Prefix of the base directory name. */
   label?: string;
+  /**
+   * Fixed addresses `<addressPrefix>.x` and base directory instead of a numbered
+   * slot (the sandbox; one holder at a time). Default: a slot, 127.77.<n>.x.
+   */
+  fixed?: FixedLayout;
   /** Maximum time for create() (default 90 s). */
   timeoutMs?: number;
 }
@@ -825,7 +830,7 @@ export async function resolveBackend(name: BackendName = 'local'): Promise<{ bac
 export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const { backend } = await resolveBackend(opts.backend ?? 'local');
   const launcher: Launcher = backend === 'docker' ? new DockerLauncher() : new LocalLauncher();
-  const slot = await acquireSlot(opts.label ?? 'c');
+  const slot = opts.fixed ? await acquireFixedSlot(opts.fixed) : await acquireSlot(opts.label ?? 'c');
   const cluster = new Cluster(slot, launcher, { ...opts, backend });
   registerCluster(cluster);
   const timeoutMs = opts.timeoutMs ?? 90_000;

@@ -8,5 +8,5 @@ export * from './pgclient.js';
 export * from './proc.js';
 export * from './slots.js';
 export * from './teardown.js';
-export { liveClusters } from './registry.js';
+export { liveClusters, setSignalTeardown } from './registry.js';
 export * from './docker.js';

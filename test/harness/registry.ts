@@ -8,6 +8,24 @@ import { emergencyTeardownSync } from './teardown.js';
 const live = new Set<Cluster>();
 let installed = false;
 let shuttingDown = false;
+let signalTeardown = true;
+const signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+
+/**
+ * Whether SIGINT/SIGTERM/SIGHUP tear every live cluster down and exit
+ * 130/143/129 (default true). A program that handles those signals itself
+ * (and tears its clusters down, e.g. the sandbox) turns this off; the
+ * synchronous teardown on process exit stays.
+ */
+export function setSignalTeardown(enabled: boolean): void {
+  signalTeardown = enabled;
+  if (!enabled) {
+    for (const [sig, handler] of signalHandlers) process.off(sig, handler);
+    signalHandlers.length = 0;
+  } else if (installed && signalHandlers.length === 0) {
+    installSignals();
+  }
+}
 
 export function liveClusters(): Cluster[] {
   return [...live];
@@ -32,6 +50,11 @@ function emergencyAll(): void {
 function install(): void {
   if (installed) return;
   installed = true;
+  if (signalTeardown) installSignals();
+  process.on('exit', () => emergencyAll());
+}
+
+function installSignals(): void {
   const onSignal = (sig: NodeJS.Signals, code: number) => {
     if (shuttingDown) {
       emergencyAll();
@@ -49,8 +72,9 @@ function install(): void {
       process.exit(code);
     });
   };
-  process.on('SIGINT', () => onSignal('SIGINT', 130));
-  process.on('SIGTERM', () => onSignal('SIGTERM', 143));
-  process.on('SIGHUP', () => onSignal('SIGHUP', 129));
-  process.on('exit', () => emergencyAll());
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    const handler = (): void => onSignal(sig, code);
+    signalHandlers.push([sig, handler]);
+    process.on(sig, handler);
+  }
 }

@@ -2,8 +2,8 @@
 // loopback addresses 127.77.<n>.x, so test files running at the same time
 // never collide. A slot whose owner process is dead is reclaimed, after what
 // its owner left behind (processes, iptables rules, base directory) is removed.
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, chmodSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, chmodSync, readdirSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { removeContainersSync } from './docker.js';
 import { cmdline, cwdOf, descendants, isAlive, listProcesses, readStat, run, signal, waitGone } from './proc.js';
 
@@ -18,13 +18,27 @@ export interface SlotOwner {
 }
 
 export interface Slot {
+  /** Slot number (0 for a fixed layout). */
   n: number;
   dir: string;
   baseDir: string;
-  /** `127.77.<n>.<i>` */
+  /** First three octets of every address of this slot: `127.77.<n>`, or a fixed layout's prefix. */
+  addressPrefix: string;
+  /** `<addressPrefix>.<i>` */
   address(i: number): string;
   release(): void;
 }
+
+/** A fixed layout instead of a numbered slot (the sandbox): known addresses and base directory, one user at a time. */
+export interface FixedLayout {
+  /** Three octets of a loopback address, e.g. `127.0.10` (hosts get `.1`, `.2`, ...); not in the slots' 127.77 range. */
+  addressPrefix: string;
+  /** Absolute base directory (created; must not exist unless a dead owner of this layout left it). */
+  baseDir: string;
+}
+
+/** Marks a base directory made for a fixed layout, so a later claim may remove a dead owner's leftovers. */
+const FIXED_MARKER = '.handyrep-harness';
 
 function ensureRoot(): string {
   const slots = join(HARNESS_ROOT, 'slots');
@@ -90,9 +104,14 @@ export async function killProcessesUnder(baseDir: string): Promise<number[]> {
 }
 
 /** Deletes every iptables rule that mentions an address of slot n. */
-export async function removeSlotRules(n: number): Promise<string[]> {
+export function removeSlotRules(n: number): Promise<string[]> {
+  return removeAddressRules(`${ADDRESS_PREFIX}.${n}`);
+}
+
+/** Deletes every iptables rule that mentions an address `<prefix>.x` (prefix: three octets). */
+export async function removeAddressRules(prefix: string): Promise<string[]> {
   const removed: string[] = [];
-  const needle = `${ADDRESS_PREFIX}.${n}.`;
+  const needle = `${prefix}.`;
   let listing: string;
   try {
     listing = (await run('iptables', ['-w', '5', '-S'], { timeoutMs: 15_000 })).stdout;
@@ -109,13 +128,13 @@ export async function removeSlotRules(n: number): Promise<string[]> {
   return removed;
 }
 
-async function cleanupStale(n: number, owner: SlotOwner | null): Promise<void> {
+async function cleanupStale(addressPrefix: string, owner: SlotOwner | null): Promise<void> {
   if (owner?.baseDir) {
     removeContainersSync(owner.baseDir);
     await killProcessesUnder(owner.baseDir);
     rmSync(owner.baseDir, { recursive: true, force: true });
   }
-  await removeSlotRules(n);
+  await removeAddressRules(addressPrefix);
 }
 
 async function reclaimStaleSlots(slotsDir: string): Promise<void> {
@@ -149,7 +168,7 @@ async function reclaimStaleSlots(slotsDir: string): Promise<void> {
     } catch {
       continue;
     }
-    await cleanupStale(Number(name), owner);
+    await cleanupStale(`${ADDRESS_PREFIX}.${name}`, owner);
     rmSync(grave, { recursive: true, force: true });
   }
 }
@@ -180,9 +199,69 @@ export async function acquireSlot(label = 'c'): Promise<Slot> {
       n,
       dir,
       baseDir,
+      addressPrefix: `${ADDRESS_PREFIX}.${n}`,
       address: (i: number) => `${ADDRESS_PREFIX}.${n}.${i}`,
       release: () => rmSync(dir, { recursive: true, force: true }),
     };
   }
   throw new Error(`no free harness slot among ${SLOT_COUNT} under ${slotsDir}`);
+}
+
+/**
+ * Claims a fixed layout (slot directory `slots/fixed-<prefix>`): refused while
+ * a live process holds it; a dead holder's processes, rules and base directory
+ * are removed first, as for a numbered slot.
+ */
+export async function acquireFixedSlot(layout: FixedLayout): Promise<Slot> {
+  const { addressPrefix, baseDir } = layout;
+  if (!/^127\.\d{1,3}\.\d{1,3}$/.test(addressPrefix) || addressPrefix.split('.').some((o) => Number(o) > 255)) {
+    throw new Error(`fixed layout: addressPrefix '${addressPrefix}' is not three octets of a loopback address (e.g. 127.0.10)`);
+  }
+  if (addressPrefix.startsWith(`${ADDRESS_PREFIX}.`)) throw new Error(`fixed layout: ${ADDRESS_PREFIX}.x.x belongs to the numbered slots`);
+  if (!isAbsolute(baseDir) || resolve(baseDir) === '/') throw new Error(`fixed layout: baseDir '${baseDir}' must be an absolute directory below /`);
+  const slotsDir = ensureRoot();
+  const dir = join(slotsDir, `fixed-${addressPrefix}`);
+  const me = readStat(process.pid)!;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mkdirSync(dir);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+    }
+    const owner = readOwner(dir);
+    if (owner && ownerAlive(owner)) {
+      throw new Error(`addresses ${addressPrefix}.x are in use by process ${owner.pid} (base directory ${owner.baseDir}); stop it first`);
+    }
+    if (!owner && Date.now() - statSync(dir).mtimeMs < 30_000) {
+      throw new Error(`addresses ${addressPrefix}.x are being claimed by another process right now`);
+    }
+    const grave = `${dir}.stale-${process.pid}-${Date.now()}`;
+    renameSync(dir, grave);
+    await cleanupStale(addressPrefix, owner);
+    rmSync(grave, { recursive: true, force: true });
+  }
+  try {
+    writeFileSync(join(dir, 'owner.json'), JSON.stringify({ pid: process.pid, startTime: me.startTime, baseDir } satisfies SlotOwner));
+    await removeAddressRules(addressPrefix);
+    if (existsSync(baseDir)) {
+      if (!existsSync(join(baseDir, FIXED_MARKER))) throw new Error(`${baseDir} exists and was not made by the test harness; move it away first`);
+      await killProcessesUnder(baseDir);
+      rmSync(baseDir, { recursive: true, force: true });
+    }
+    mkdirSync(baseDir, { recursive: true });
+    chmodSync(baseDir, 0o755);
+    writeFileSync(join(baseDir, FIXED_MARKER), `${process.pid}\n`);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    n: 0,
+    dir,
+    baseDir,
+    addressPrefix,
+    address: (i: number) => `${addressPrefix}.${i}`,
+    release: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import type { Cluster } from './cluster.js';
 import { descendants, isAlive, listProcesses, readStat, signal, waitGone } from './proc.js';
 import { removeContainersSync } from './docker.js';
-import { findProcessesUnder, killProcessesUnder, removeSlotRules, ADDRESS_PREFIX } from './slots.js';
+import { findProcessesUnder, killProcessesUnder, removeAddressRules } from './slots.js';
 
 export interface TeardownReport {
   /** Every PID the harness knew of when teardown began. */
@@ -29,7 +29,7 @@ export async function teardownCluster(c: Cluster): Promise<TeardownReport> {
     } catch (err) {
       errors.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (debug) process.stderr.write(`harness teardown ${c.slot.n}: ${what} ${Date.now() - t0} ms\n`);
+    if (debug) process.stderr.write(`harness teardown ${c.slot.addressPrefix}: ${what} ${Date.now() - t0} ms\n`);
   };
   const pids = new Set(c.knownPids());
   const all = listProcesses();
@@ -37,7 +37,7 @@ export async function teardownCluster(c: Cluster): Promise<TeardownReport> {
 
   await step('observers', () => c.observers.stopAll());
   await step('iptables', () => c.faults.healAll());
-  await step('iptables sweep', () => removeSlotRules(c.slot.n));
+  await step('iptables sweep', () => removeAddressRules(c.slot.addressPrefix));
 
   // PostgreSQL: wake hung processes, then immediate shutdown of every postmaster.
   const postmasters: number[] = [];
@@ -115,7 +115,7 @@ export function emergencyTeardownSync(c: Cluster): void {
     for (const rule of c.iptablesRules) spawnSync('iptables', ['-w', '5', '-D', ...rule], { stdio: 'ignore', timeout: 10_000 });
     const listing = spawnSync('iptables', ['-w', '5', '-S'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
     for (const line of listing.split('\n')) {
-      if (line.startsWith('-A ') && line.includes(`${ADDRESS_PREFIX}.${c.slot.n}.`)) {
+      if (line.startsWith('-A ') && line.includes(`${c.slot.addressPrefix}.`)) {
         spawnSync('iptables', ['-w', '5', '-D', ...line.trim().split(/\s+/).slice(1)], { stdio: 'ignore', timeout: 10_000 });
       }
     }
