@@ -105,8 +105,12 @@ export class FailoverCheck {
     const restarted = await this.tryRestart(master, evidence);
     if (restarted) return restarted;
 
+    // Retries are spaced fail_retry_interval apart from the first failure, not after each poll's own
+    // time-out, so the detection window is what the config says.
     for (let retry = 1; verdict.verdict === 'ambiguous' && retry <= this.settings.fail_retries; retry += 1) {
-      await this.clock.sleep(this.settings.fail_retry_interval * 1000);
+      const due = failingSince + retry * this.settings.fail_retry_interval * 1000;
+      const wait = due - this.clock.now();
+      if (wait > 0) await this.clock.sleep(wait);
       const { outcome } = await this.availability.pollServer(this.registry.get(master.name));
       if (outcome === 'ok') {
         this.availability.refreshCluster();
@@ -114,11 +118,12 @@ export class FailoverCheck {
       }
     }
     if (verdict.verdict === 'ambiguous') {
-      const verified = await this.availability.verifyMaster();
+      // The full verification and the fresh evidence are independent: ask both at once.
+      const [verified, fresh] = await Promise.all([this.availability.verifyMaster(), this.gatherEvidence(master, failingSince, true)]);
       if (verified.result === 'SUCCESS') {
         return success(`master ${master.name} verified after failed polls: ${verified.details}`, { verdict: 'alive' });
       }
-      evidence = await this.gatherEvidence(master, failingSince, true);
+      evidence = fresh;
       verdict = judgeMaster(evidence);
       const restartedLate = await this.tryRestart(master, evidence);
       if (restartedLate) return restartedLate;

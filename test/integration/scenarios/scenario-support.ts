@@ -62,7 +62,7 @@ export const FAST_FAILOVER: ConfOverrides = {
     fail_retry_interval: 1,
   },
   'plugins.poll_isready': { timeout_ms: 1000 },
-  'plugins.fence_shutdown': { stop_timeout_ms: 3000, confirm_timeout_ms: 3000 },
+  'plugins.fence_shutdown': { stop_timeout_ms: 1000, confirm_timeout_ms: 3000 },
   server_defaults: { clone_method: null },
 };
 
