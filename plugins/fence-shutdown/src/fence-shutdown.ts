@@ -3,6 +3,8 @@ import type { ControlPlugin, FenceResult, FencingPlugin, PluginContext } from '@
 import type { FenceShutdownConfig } from './config.js';
 import { checkControlStatus } from './control-check.js';
 import { immediateStop } from './immediate-stop.js';
+import type { StopOutcome } from './immediate-stop.js';
+import { postmasterStopped } from './postmaster-stopped.js';
 import { KILL_WAIT_MS } from './kill-postmaster-script.js';
 import { killPostmaster } from './kill-postmaster.js';
 import type { KillOutcome } from './kill-postmaster.js';
@@ -37,7 +39,11 @@ export function createFenceShutdown(context: PluginContext<FenceShutdownConfig>)
       }
       logger.info(`fencing ${server}: immediate stop through its control plugin`, { server });
 
-      const stop = await immediateStop(control, server, config.stop_timeout_ms);
+      // A stopped (hung) postmaster cannot act on pg_ctl's signal: go straight to the kill instead of waiting out the stop.
+      const hung = config.kill_hung_postmaster && (await postmasterStopped(context.shell, server, definition['pgdata'], config.check_timeout_ms));
+      const stop: StopOutcome = hung
+        ? { ok: false, mayHaveReachedHost: true, detail: 'the postmaster is stopped (hung): immediate stop skipped' }
+        : await immediateStop(control, server, config.stop_timeout_ms);
       let kill: KillOutcome | undefined;
       // pg_ctl cannot stop a hung (SIGSTOPped) postmaster: its SIGQUIT waits for a SIGCONT. SIGKILL does not wait.
       if (!stop.ok && stop.mayHaveReachedHost && config.kill_hung_postmaster) {
