@@ -214,13 +214,7 @@ export class AvailabilityService {
   private async verifyMasterServer(master: ServerDefinition): Promise<VerifyResult> {
     const [ssh, sqlCheck] = await Promise.all([this.sshCheck(master.name), this.masterSqlCheck(master.name)]);
     const sshField = ssh.error === undefined ? {} : { ssh: ssh.error };
-    if (sqlCheck.error !== undefined) {
-      const down = sqlCheck.outcome === 'refused' || (ssh.outcome === 'ok' && (await this.controlSaysStopped(master.name)));
-      const status: ServerStatusName = down ? 'down' : 'unavailable';
-      const message = down ? `master is down: ${sqlCheck.error}` : `cannot connect to master: ${sqlCheck.error}`;
-      this.setStatus(master.name, status, message);
-      return fail(message, { ...sshField, psql: sqlCheck.error, status });
-    }
+    if (sqlCheck.error !== undefined) return this.unreachable(master, 'master', ssh.outcome, { outcome: sqlCheck.outcome, error: sqlCheck.error }, sshField);
     if (sqlCheck.inRecovery) {
       const message = 'master is in recovery: it is a replica, not a master';
       this.setStatus(master.name, 'down', message);
@@ -260,6 +254,25 @@ export class AvailabilityService {
     }
   }
 
+  /**
+   * A server whose SQL connection failed: verified `down` when its port refuses
+   * or its control plugin (over a working SSH) says it is stopped, otherwise
+   * `unavailable` — we cannot tell.
+   */
+  private async unreachable(
+    server: ServerDefinition,
+    role: 'master' | 'replica',
+    ssh: ProbeOutcome,
+    sql: { outcome: ProbeOutcome; error: string },
+    sshField: { ssh?: string },
+  ): Promise<VerifyResult> {
+    const down = sql.outcome === 'refused' || (ssh === 'ok' && (await this.controlSaysStopped(server.name)));
+    const status: ServerStatusName = down ? 'down' : 'unavailable';
+    const message = down ? `${role} is down: ${sql.error}` : `cannot connect to ${role}: ${sql.error}`;
+    this.setStatus(server.name, status, message);
+    return fail(message, { ...sshField, psql: sql.error, status });
+  }
+
   private async controlSaysStopped(name: string): Promise<boolean> {
     try {
       const control = this.plugins.forServer('control', name);
@@ -283,13 +296,7 @@ export class AvailabilityService {
   private async verifyReplicaServer(replica: ServerDefinition): Promise<VerifyResult> {
     const [ssh, sqlCheck] = await Promise.all([this.sshCheck(replica.name), this.replicaSqlCheck(replica.name)]);
     const sshField = ssh.error === undefined ? {} : { ssh: ssh.error };
-    if (sqlCheck.error !== undefined) {
-      const down = sqlCheck.outcome === 'refused' || (ssh.outcome === 'ok' && (await this.controlSaysStopped(replica.name)));
-      const status: ServerStatusName = down ? 'down' : 'unavailable';
-      const message = down ? `replica is down: ${sqlCheck.error}` : `cannot connect to replica: ${sqlCheck.error}`;
-      this.setStatus(replica.name, status, message);
-      return fail(message, { ...sshField, psql: sqlCheck.error, status });
-    }
+    if (sqlCheck.error !== undefined) return this.unreachable(replica, 'replica', ssh.outcome, { outcome: sqlCheck.outcome, error: sqlCheck.error }, sshField);
     if (!sqlCheck.inRecovery) {
       const message = 'replica is not in recovery: it accepts writes like a master';
       this.setStatus(replica.name, 'warning', message);

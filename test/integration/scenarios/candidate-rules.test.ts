@@ -113,7 +113,6 @@ describe('scenarios 7-10: which replica is promoted', () => {
     await cluster.faults.kill('pg1');
     const started = Date.now();
     const check = await hr.failoverCheck();
-    if (process.env['HANDYREP_SCENARIO_LOG']) console.log((await hr.readLog(60) as string[]).reverse().join('\n'));
     report('scenario 10 (second candidate)', { failover_ms: Date.now() - started });
     assert.equal(check.result, 'SUCCESS', check.details);
     const steps = failoverOf(check)?.steps ?? [];

@@ -43,7 +43,6 @@ describe('scenario 2: master host lost', () => {
     const writableAfterMs = Date.now() - faultAt;
     assert.ok(promoted, 'a replica became writable');
     assert.ok(await waitFor(() => hr.getMasterName() === newMaster, 10_000), 'the registry names the new master');
-    if (process.env['HANDYREP_SCENARIO_LOG']) console.log((await hr.readLog(80) as string[]).reverse().join('\n'));
     report('scenario 2 (host lost)', { fault_to_writable_ms: writableAfterMs });
 
     const other = newMaster === 'pg2' ? 'pg3' : 'pg2';
