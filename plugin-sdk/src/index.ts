@@ -58,3 +58,26 @@ export { pollFailureOf, pollResult } from './poll-result.js';
 export type { PollFailure, PollObservation } from './poll-result.js';
 export { withTimeout } from './with-timeout.js';
 export { errorCodeOf } from './error-code-of.js';
+export { cleanOutput, commandFields, commandReason, failFromError, lastLines, maskPasswords, MAX_OUTPUT_CHARS, PASSWORD_KEYS, timedServerAction, trimOutput } from './helpers/command-output.js';
+export { absolutePath } from './helpers/absolute-path.js';
+export { inDataDirectory, pgServer } from './helpers/pg-server.js';
+export type { PgServer } from './helpers/pg-server.js';
+export { configString, withPrimaryConninfo } from './helpers/auto-conf.js';
+export { conninfoValue, passfileLine, primaryConninfo } from './helpers/conninfo.js';
+export type { PrimaryConninfoParts } from './helpers/conninfo.js';
+export {
+  dataDirectoryProbeScript,
+  EMPTY_REFUSED_RUNNING,
+  emptyDataDirectory,
+  emptyDataDirectoryScript,
+  parseDataDirectoryProbe,
+  POSTMASTER_PID_SHELL_FUNCTION,
+  probeDataDirectory,
+} from './helpers/data-directory.js';
+export type { DataDirectoryProbe, DataDirectoryState, EmptyDataDirectoryOutcome } from './helpers/data-directory.js';
+export { replicationUser, writeStandbySettings } from './helpers/standby-settings.js';
+export type { StandbySettings } from './helpers/standby-settings.js';
+export { cloneFailure } from './clone/clone-outcome.js';
+export type { CloneOutcome } from './clone/clone-outcome.js';
+export { cloneRefusal, isRegistryMaster, prepareCloneTarget, removeFailedCopy, resolveCloneServers } from './clone/clone-target.js';
+export type { CloneServers, CloneTargetPreparation } from './clone/clone-target.js';

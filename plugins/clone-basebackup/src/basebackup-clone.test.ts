@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, HandyRepError, TimeoutError } from '@handyrep/plugin-sdk';
-import type { CommandResult } from '@handyrep/plugin-sdk';
+import type { CloneOutcome, CommandResult } from '@handyrep/plugin-sdk';
 import { createTestContext } from '@handyrep/plugin-sdk/testing';
 import type { RecordedCommand, TestContext, TestServer } from '@handyrep/plugin-sdk/testing';
 import type { CloneBasebackupConfig } from './config.js';
 import { plugin } from './plugin.js';
-import type { CloneOutcome } from './result.js';
 
 const CONFIG: CloneBasebackupConfig = {
   timeout_seconds: 3600,

@@ -1,26 +1,7 @@
-import { BadArgumentError, errorMessage, fail, success } from '@handyrep/plugin-sdk';
-import type { CloneRequest, PluginContext } from '@handyrep/plugin-sdk';
+import { cleanOutput, cloneFailure, fail, isRegistryMaster, lastLines, prepareCloneTarget, removeFailedCopy, replicationUser, resolveCloneServers, success, writeStandbySettings } from '@handyrep/plugin-sdk';
+import type { CloneOutcome, CloneRequest, CloneServers, PluginContext } from '@handyrep/plugin-sdk';
 import { basebackupArgv, parseSize, sizeArgv, SSH_GRACE_MS, TIMED_OUT_EXIT, toolScript } from './commands.js';
 import type { CloneBasebackupConfig } from './config.js';
-import { cleanOutput, failFromError, lastLines } from './result.js';
-import type { CloneOutcome } from './result.js';
-import { pgServer } from './server-paths.js';
-import type { PgServer } from './server-paths.js';
-import { replicationUser, writeStandbySettings } from './standby-settings.js';
-import { cloneRefusal, emptyTarget, isRegistryMaster, probeTarget } from './target-guard.js';
-
-/** The three servers of a clone, checked against each other and the registry. */
-function resolveServers(context: PluginContext<CloneBasebackupConfig>, request: CloneRequest): { target: PgServer; source: PgServer; upstream: PgServer } {
-  for (const key of ['target', 'source', 'upstream'] as const) {
-    if (typeof request[key] !== 'string' || request[key] === '') throw new BadArgumentError(`clone: '${key}' must be a server name`);
-  }
-  const target = pgServer(context.servers.get(request.target));
-  const source = pgServer(context.servers.get(request.source));
-  const upstream = pgServer(context.servers.get(request.upstream));
-  if (target.name === source.name) throw new BadArgumentError(`${target.name} cannot be cloned from itself`);
-  if (target.name === upstream.name) throw new BadArgumentError(`${target.name} cannot stream from itself`);
-  return { target, source, upstream };
-}
 
 /**
  * clone_basebackup's clone: refuses the master and a running target before
@@ -36,11 +17,11 @@ export async function cloneWithBasebackup(context: PluginContext<CloneBasebackup
   const elapsed = (): number => clock.now() - started;
   const base = { target: String(request.target), source: String(request.source) };
   const quickMs = config.command_timeout_seconds * 1000;
-  let servers: ReturnType<typeof resolveServers>;
+  let servers: CloneServers;
   try {
-    servers = resolveServers(context, request);
+    servers = resolveCloneServers(context, request);
   } catch (err) {
-    return failFromError(`clone of ${base.target}`, base, err, elapsed(), secrets);
+    return cloneFailure(`clone of ${base.target}`, base, err, elapsed(), secrets);
   }
   const { target, source, upstream } = servers;
   if (isRegistryMaster(context, target)) {
@@ -49,22 +30,9 @@ export async function cloneWithBasebackup(context: PluginContext<CloneBasebackup
   let emptied = false;
   let copyStarted = false;
   try {
-    const state = await probeTarget(context, target, quickMs);
-    const refusal = cloneRefusal(target, state, request.reclone === true);
-    if (refusal !== undefined) return fail(refusal, { ...base, duration_ms: elapsed() });
-    if (state.directory === 'nonempty') {
-      const cleared = await emptyTarget(context, target, quickMs);
-      if (!cleared.emptied) {
-        return fail(
-          cleared.running
-            ? `a PostgreSQL server started on ${target.name} meanwhile: not emptying ${target.pgdata}`
-            : `emptying ${target.pgdata} on ${target.name} for the reclone failed: ${cleanOutput(cleared.stderr, secrets)}`,
-          { ...base, duration_ms: elapsed(), exit_code: cleared.exitCode, stderr: cleanOutput(cleared.stderr, secrets) },
-        );
-      }
-      emptied = true;
-      logger.info(`emptied ${target.pgdata} on ${target.name} for a reclone`, { server: target.name });
-    }
+    const prepared = await prepareCloneTarget(context, target, request.reclone === true, quickMs);
+    if (!prepared.ready) return fail(prepared.details, { ...base, duration_ms: elapsed(), ...prepared.fields });
+    emptied = prepared.emptied;
 
     const password = secrets.get('replication_password');
     const script = toolScript('pg_basebackup', basebackupArgv(target, source, replicationUser(context), config), {
@@ -108,22 +76,9 @@ export async function cloneWithBasebackup(context: PluginContext<CloneBasebackup
       },
     );
   } catch (err) {
-    const failed = failFromError(`clone of ${target.name} from ${source.name}`, base, err, elapsed(), secrets);
+    const failed = cloneFailure(`clone of ${target.name} from ${source.name}`, base, err, elapsed(), secrets);
     if (!copyStarted) return { ...failed, emptied };
     const cleanup = await removeFailedCopy(context, target, quickMs);
     return { ...failed, details: `${failed.details}; ${cleanup.text}`, emptied: cleanup.removed };
   }
-}
-
-/** Empties the target after a failed or timed-out copy; says what happened, never throws. */
-async function removeFailedCopy(context: PluginContext<CloneBasebackupConfig>, target: PgServer, timeoutMs: number): Promise<{ removed: boolean; text: string }> {
-  let why: string;
-  try {
-    const cleared = await emptyTarget(context, target, timeoutMs);
-    if (cleared.emptied) return { removed: true, text: 'the partial copy was removed' };
-    why = cleared.stderr;
-  } catch (err) {
-    why = errorMessage(err);
-  }
-  return { removed: false, text: `removing the partial copy failed (${cleanOutput(why, context.secrets)}): do not start ${target.name}, reclone it` };
 }

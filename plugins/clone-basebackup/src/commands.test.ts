@@ -4,9 +4,9 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { PgServer } from '@handyrep/plugin-sdk';
 import { basebackupArgv, parseRewindCopied, parseSize, rewindArgv, toolScript } from './commands.js';
 import type { CloneBasebackupConfig } from './config.js';
-import type { PgServer } from './server-paths.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'clone-basebackup-cmd-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
 import { shellJoin, shellQuote } from '@handyrep/plugin-sdk';
+import type { PgServer } from '@handyrep/plugin-sdk';
 import type { CloneBasebackupConfig } from './config.js';
 import { passwordFromStdin } from './password-script.js';
-import type { PgServer } from './server-paths.js';
 
 /** Seconds `timeout` waits after its TERM before it sends KILL. */
 const KILL_AFTER_SECONDS = 10;

@@ -1,12 +1,7 @@
-import { BadArgumentError, errorMessage, fail, success } from '@handyrep/plugin-sdk';
-import type { PluginContext, RewindRequest } from '@handyrep/plugin-sdk';
+import { BadArgumentError, cleanOutput, cloneFailure, errorMessage, fail, lastLines, pgServer, probeDataDirectory, success, writeStandbySettings } from '@handyrep/plugin-sdk';
+import type { CloneOutcome, PluginContext, RewindRequest } from '@handyrep/plugin-sdk';
 import { parseRewindCopied, rewindArgv, SSH_GRACE_MS, TIMED_OUT_EXIT, toolScript } from './commands.js';
 import type { CloneBasebackupConfig } from './config.js';
-import { cleanOutput, failFromError, lastLines } from './result.js';
-import type { CloneOutcome } from './result.js';
-import { pgServer } from './server-paths.js';
-import { writeStandbySettings } from './standby-settings.js';
-import { probeTarget } from './target-guard.js';
 
 /**
  * clone_basebackup's rewind: resynchronises a stopped former master with the
@@ -32,7 +27,7 @@ export async function rewindWithPgRewind(context: PluginContext<CloneBasebackupC
     if (context.servers.master()?.name === target.name) {
       return fail(`${target.name} is the enabled master: refusing to rewind it; nothing touched`, { ...base, duration_ms: elapsed() });
     }
-    const state = await probeTarget(context, target, quickMs);
+    const state = await probeDataDirectory(context, target, quickMs);
     if (state.postmasterPid !== undefined) {
       return fail(`PostgreSQL is running on ${target.name} (postmaster PID ${state.postmasterPid}); stop it before a rewind: nothing touched`, {
         ...base,
@@ -97,7 +92,7 @@ export async function rewindWithPgRewind(context: PluginContext<CloneBasebackupC
       },
     );
   } catch (err) {
-    return failFromError(`rewind of ${base.target} from ${base.source}`, base, err, elapsed(), secrets);
+    return cloneFailure(`rewind of ${base.target} from ${base.source}`, base, err, elapsed(), secrets);
   }
 }
 

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, HandyRepError } from '@handyrep/plugin-sdk';
-import type { CommandResult } from '@handyrep/plugin-sdk';
+import type { CloneOutcome, CommandResult } from '@handyrep/plugin-sdk';
 import { createTestContext } from '@handyrep/plugin-sdk/testing';
 import type { RecordedCommand, TestContext, TestServer } from '@handyrep/plugin-sdk/testing';
 import type { CloneRsyncConfig } from './config.js';
 import { plugin } from './plugin.js';
-import type { CloneOutcome } from './result.js';
 
 const CONFIG: CloneRsyncConfig = {
   timeout_seconds: 3600,

@@ -1,15 +1,21 @@
 import { posix } from 'node:path';
-import { BadArgumentError, errorMessage, fail, success } from '@handyrep/plugin-sdk';
-import type { CloneRequest, PluginContext, SqlSession } from '@handyrep/plugin-sdk';
+import {
+  BadArgumentError,
+  cleanOutput,
+  cloneFailure,
+  fail,
+  isRegistryMaster,
+  lastLines,
+  prepareCloneTarget,
+  removeFailedCopy,
+  resolveCloneServers,
+  success,
+  writeStandbySettings,
+} from '@handyrep/plugin-sdk';
+import type { CloneOutcome, CloneRequest, CloneServers, PluginContext, SqlSession } from '@handyrep/plugin-sdk';
 import type { CloneRsyncConfig } from './config.js';
-import { cleanOutput, failFromError, lastLines } from './result.js';
-import type { CloneOutcome } from './result.js';
 import { controlFileArgv, dataDirectoryArgv, parseRsyncStats, rsyncScript, sshCommand } from './rsync-command.js';
 import type { RsyncStats, SshHop } from './rsync-command.js';
-import { pgServer } from './server-paths.js';
-import type { PgServer } from './server-paths.js';
-import { writeStandbySettings } from './standby-settings.js';
-import { cloneRefusal, emptyTarget, isRegistryMaster, probeTarget } from './target-guard.js';
 
 /** Extra SSH time beyond the remote `timeout`s, so the source always gives up first. */
 const SSH_GRACE_MS = 30_000;
@@ -19,18 +25,6 @@ interface BackupStop {
   lsn: string;
   labelfile: string;
   spcmapfile: string | null;
-}
-
-function resolveServers(context: PluginContext<CloneRsyncConfig>, request: CloneRequest): { target: PgServer; source: PgServer; upstream: PgServer } {
-  for (const key of ['target', 'source', 'upstream'] as const) {
-    if (typeof request[key] !== 'string' || request[key] === '') throw new BadArgumentError(`clone: '${key}' must be a server name`);
-  }
-  const target = pgServer(context.servers.get(request.target));
-  const source = pgServer(context.servers.get(request.source));
-  const upstream = pgServer(context.servers.get(request.upstream));
-  if (target.name === source.name) throw new BadArgumentError(`${target.name} cannot be cloned from itself`);
-  if (target.name === upstream.name) throw new BadArgumentError(`${target.name} cannot stream from itself`);
-  return { target, source, upstream };
 }
 
 /** The source's SSH settings for its hop to the target: its own keys first, then the plugin's. */
@@ -71,13 +65,13 @@ export async function cloneWithRsync(context: PluginContext<CloneRsyncConfig>, r
   const elapsed = (): number => clock.now() - started;
   const base = { target: String(request.target), source: String(request.source) };
   const quickMs = config.command_timeout_seconds * 1000;
-  let servers: ReturnType<typeof resolveServers>;
+  let servers: CloneServers;
   let hop: SshHop;
   try {
-    servers = resolveServers(context, request);
+    servers = resolveCloneServers(context, request);
     hop = sshHop(context, servers.source.name);
   } catch (err) {
-    return failFromError(`clone of ${base.target}`, base, err, elapsed(), secrets);
+    return cloneFailure(`clone of ${base.target}`, base, err, elapsed(), secrets);
   }
   const { target, source, upstream } = servers;
   if (isRegistryMaster(context, target)) {
@@ -93,22 +87,9 @@ export async function cloneWithRsync(context: PluginContext<CloneRsyncConfig>, r
       config.timeout_seconds,
       config.command_timeout_seconds,
     );
-    const state = await probeTarget(context, target, quickMs);
-    const refusal = cloneRefusal(target, state, request.reclone === true);
-    if (refusal !== undefined) return fail(refusal, { ...base, duration_ms: elapsed() });
-    if (state.directory === 'nonempty') {
-      const cleared = await emptyTarget(context, target, quickMs);
-      if (!cleared.emptied) {
-        return fail(
-          cleared.running
-            ? `a PostgreSQL server started on ${target.name} meanwhile: not emptying ${target.pgdata}`
-            : `emptying ${target.pgdata} on ${target.name} for the reclone failed: ${cleanOutput(cleared.stderr, secrets)}`,
-          { ...base, duration_ms: elapsed(), exit_code: cleared.exitCode, stderr: cleanOutput(cleared.stderr, secrets) },
-        );
-      }
-      emptied = true;
-      logger.info(`emptied ${target.pgdata} on ${target.name} for a reclone`, { server: target.name });
-    }
+    const prepared = await prepareCloneTarget(context, target, request.reclone === true, quickMs);
+    if (!prepared.ready) return fail(prepared.details, { ...base, duration_ms: elapsed(), ...prepared.fields });
+    emptied = prepared.emptied;
 
     const label = `handyrep clone of ${target.name} from ${source.name}`;
     const sessionTarget = { server: source.name, statementTimeoutMs: config.timeout_seconds * 1000 };
@@ -157,7 +138,7 @@ export async function cloneWithRsync(context: PluginContext<CloneRsyncConfig>, r
       },
     );
   } catch (err) {
-    const failed = err instanceof CopyFailed ? err.outcome : failFromError(`clone of ${target.name} from ${source.name}`, base, err, elapsed(), secrets);
+    const failed = err instanceof CopyFailed ? err.outcome : cloneFailure(`clone of ${target.name} from ${source.name}`, base, err, elapsed(), secrets);
     if (!copyStarted) return { ...failed, emptied };
     const cleanup = await removeFailedCopy(context, target, quickMs);
     return { ...failed, details: `${failed.details}; ${cleanup.text}`, emptied: cleanup.removed };
@@ -177,17 +158,4 @@ async function refuseTablespaces(session: SqlSession, source: string): Promise<v
 
 function describeStats(stats: RsyncStats | undefined): string {
   return stats === undefined ? '' : ` (${stats.bytes} bytes in ${stats.files} files)`;
-}
-
-/** Empties the target after a failed copy; says what happened, never throws. */
-async function removeFailedCopy(context: PluginContext<CloneRsyncConfig>, target: PgServer, timeoutMs: number): Promise<{ removed: boolean; text: string }> {
-  let why: string;
-  try {
-    const cleared = await emptyTarget(context, target, timeoutMs);
-    if (cleared.emptied) return { removed: true, text: 'the partial copy was removed' };
-    why = cleared.stderr;
-  } catch (err) {
-    why = errorMessage(err);
-  }
-  return { removed: false, text: `removing the partial copy failed (${cleanOutput(why, context.secrets)}): do not start ${target.name}, reclone it` };
 }

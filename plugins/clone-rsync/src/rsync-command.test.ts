@@ -4,9 +4,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { PgServer } from '@handyrep/plugin-sdk';
 import { controlFileArgv, dataDirectoryArgv, parseRsyncStats, remotePath, rsyncScript, rsyncWord, sshCommand } from './rsync-command.js';
 import type { SshHop } from './rsync-command.js';
-import type { PgServer } from './server-paths.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'clone-rsync-cmd-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import { BadArgumentError, shellJoin, shellQuote } from '@handyrep/plugin-sdk';
-import type { PgServer } from './server-paths.js';
+import type { PgServer } from '@handyrep/plugin-sdk';
 
 /**
  * Paths (relative to the data directory, anchored) an online copy must not

@@ -1,6 +1,4 @@
-// Kept identical to plugins/clone-basebackup/src/auto-conf.ts: plugins may import only the SDK,
-// so the two clone plugins each carry this file.
-/** Settings a clone must not inherit from its source's postgresql.auto.conf. */
+/** Settings a new replica must not inherit from its source's postgresql.auto.conf. */
 const REPLACED_SETTINGS = ['primary_conninfo', 'primary_slot_name'];
 
 /**

@@ -1,5 +1,3 @@
-// Kept identical to plugins/clone-rsync/src/conninfo.ts: plugins may import only the SDK,
-// so the two clone plugins each carry this file.
 /**
  * Quotes a value for a libpq `key=value` connection string: bare when plainly
  * safe, otherwise single-quoted with `\` and `'` backslash-escaped (an empty

@@ -1,10 +1,8 @@
-// Kept identical to plugins/clone-rsync/src/server-paths.ts: plugins may import only the SDK,
-// so the two clone plugins each carry this file.
 import { posix } from 'node:path';
-import { BadArgumentError } from '@handyrep/plugin-sdk';
-import type { ServerDefinition } from '@handyrep/plugin-sdk';
+import { BadArgumentError } from '../errors.js';
+import type { ServerDefinition } from '../server-definition.js';
 
-/** What this plugin needs to know about one PostgreSQL server, checked. */
+/** What a plugin that copies, rewinds or reconfigures a PostgreSQL server needs to know about it, checked. */
 export interface PgServer {
   /** Registry name (also the replica's application_name). */
   name: string;
@@ -18,7 +16,7 @@ export interface PgServer {
   pgdata: string;
   /** postgresql.conf outside pgdata, or undefined when it lives in pgdata. */
   configFile: string | undefined;
-  /** Directory of pg_basebackup, pg_rewind. */
+  /** Directory of the PostgreSQL programs (pg_basebackup, pg_rewind, pg_ctl...). */
   pgBin: string;
   /** SSH login user (other hosts log in to it as this user to copy files). */
   sshUser: string;
@@ -39,7 +37,7 @@ function text(definition: Readonly<ServerDefinition>, key: string): string {
 }
 
 /**
- * A data directory this plugin may empty: absolute, already normalised (no
+ * A data directory a plugin may empty: absolute, already normalised (no
  * `.`/`..` segments, no doubled or trailing slash) and not `/`, so that what
  * the registry says is exactly what `find -delete` gets.
  */
@@ -55,7 +53,7 @@ function sameDirectory(a: string, b: string): boolean {
   return posix.normalize(`${a}/`) === posix.normalize(`${b}/`);
 }
 
-/** Reads and checks a server definition; throws BadArgumentError on a missing or unusable value. */
+/** Reads and checks a server definition (hostname, port, pgdata, pgconf, pg_bin, ssh_user, ssh_port); throws BadArgumentError on a missing or unusable value. */
 export function pgServer(definition: Readonly<ServerDefinition>): PgServer {
   const name = definition.name;
   const hostname = text(definition, 'hostname');

@@ -5,9 +5,17 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { emptyScript, EMPTY_REFUSED_RUNNING, parseProbe, probeScript } from './target-state.js';
+import { createTestContext } from '../testing/test-context.js';
+import {
+  dataDirectoryProbeScript as probeScript,
+  emptyDataDirectoryScript as emptyScript,
+  EMPTY_REFUSED_RUNNING,
+  emptyDataDirectory,
+  parseDataDirectoryProbe as parseProbe,
+  probeDataDirectory,
+} from './data-directory.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'clone-basebackup-state-'));
+const scratch = mkdtempSync(join(tmpdir(), 'sdk-data-directory-'));
 const children: ChildProcess[] = [];
 after(() => {
   for (const child of children) child.kill('SIGKILL');
@@ -131,5 +139,29 @@ describe('emptying a data directory (run by a real /bin/sh)', () => {
     assert.deepEqual(readdirSync(weird), []);
     assert.ok(existsSync(join(sibling, 'precious')));
     assert.equal(existsSync(marker), false);
+  });
+});
+
+describe('probing and emptying over a RemoteShell', () => {
+  const server = { name: 'db3', pgdata: '/srv/pg data' };
+
+  it('runs the probe on the server and parses it; a failed probe throws REMOTE_COMMAND', async () => {
+    const { context, shell } = createTestContext();
+    shell.when(/probe-data-directory/, { stdout: 'state=nonempty\npid=42\npg_version=15\n' });
+    assert.deepEqual(await probeDataDirectory(context, server, 1000), { directory: 'nonempty', postmasterPid: 42, pgVersion: '15' });
+    assert.equal(shell.commands[0]?.server, 'db3');
+    assert.equal(shell.commands[0]?.command, probeScript('/srv/pg data'));
+    shell.when(/probe-data-directory/, { exitCode: 2, stderr: 'boom\n' });
+    await assert.rejects(probeDataDirectory(context, server, 1000), { code: 'HR_REMOTE_COMMAND', message: 'probing /srv/pg data on db3 failed (exit 2): boom' });
+  });
+
+  it('reports what emptying did: emptied, refused because running, or failed', async () => {
+    const { context, shell } = createTestContext();
+    assert.deepEqual(await emptyDataDirectory(context, server, 1000), { emptied: true, running: false, exitCode: 0, stderr: '' });
+    assert.equal(shell.commands[0]?.command, emptyScript('/srv/pg data'));
+    shell.when(/empty-data-directory/, { exitCode: EMPTY_REFUSED_RUNNING, stderr: 'a postmaster runs\n' });
+    assert.deepEqual(await emptyDataDirectory(context, server, 1000), { emptied: false, running: true, exitCode: 3, stderr: 'a postmaster runs' });
+    shell.when(/empty-data-directory/, { exitCode: 1, stderr: 'rm: denied' });
+    assert.deepEqual(await emptyDataDirectory(context, server, 1000), { emptied: false, running: false, exitCode: 1, stderr: 'rm: denied' });
   });
 });

@@ -1,12 +1,11 @@
-// Kept identical to plugins/clone-rsync/src/standby-settings.ts: plugins may import only the SDK,
-// so the two clone plugins each carry this file.
 import { posix } from 'node:path';
-import { HandyRepError, ErrorCodes, shellQuote } from '@handyrep/plugin-sdk';
-import type { PluginContext } from '@handyrep/plugin-sdk';
+import type { PluginContext } from '../capabilities/plugin-context.js';
+import { ErrorCodes, HandyRepError } from '../errors.js';
+import { shellQuote } from '../shell-quote.js';
 import { withPrimaryConninfo } from './auto-conf.js';
 import { passfileLine, primaryConninfo } from './conninfo.js';
-import { inDataDirectory } from './server-paths.js';
-import type { PgServer } from './server-paths.js';
+import { inDataDirectory } from './pg-server.js';
+import type { PgServer } from './pg-server.js';
 
 /** What was written to make a data directory a replica. */
 export interface StandbySettings {
@@ -16,8 +15,8 @@ export interface StandbySettings {
   passfile: string | undefined;
 }
 
-/** The `[handyrep] replication_user`. */
-export function replicationUser(context: PluginContext<unknown>): string {
+/** The `[handyrep] replication_user` setting, `replicator` when unset. */
+export function replicationUser(context: Pick<PluginContext<unknown>, 'settings'>): string {
   const user = context.settings.get('handyrep', 'replication_user');
   return typeof user === 'string' && user !== '' ? user : 'replicator';
 }
@@ -25,12 +24,12 @@ export function replicationUser(context: PluginContext<unknown>): string {
 /**
  * Makes `target`'s (stopped) data directory a streaming replica of
  * `upstream`: standby.signal first, then the replication password into a
- * 0600 passfile (when one is configured and a password is set), then
- * primary_conninfo into postgresql.auto.conf with application_name = the
- * target's name. Throws on any failed step.
+ * 0600 passfile (when `passfileSetting`, relative to pgdata, is not empty and
+ * a password is set), then primary_conninfo into postgresql.auto.conf with
+ * application_name = the target's name. Throws on any failed step.
  */
 export async function writeStandbySettings(
-  context: PluginContext<unknown>,
+  context: Pick<PluginContext<unknown>, 'settings' | 'secrets' | 'shell'>,
   target: PgServer,
   upstream: PgServer,
   passfileSetting: string,
