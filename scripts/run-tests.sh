@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 started=$SECONDS
 bash scripts/setup-system.sh
+if [[ ! -d node_modules ]]; then
+  npm ci --no-audit --no-fund
+fi
 npm run build
 
 unit=0
