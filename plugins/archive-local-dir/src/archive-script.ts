@@ -1,6 +1,5 @@
-import { shellQuote } from '@handyrep/plugin-sdk';
-import type { ArchivePaths } from './archive-paths.js';
-import { CHECK_SCRIPT, STORE_SCRIPT } from './store-script.js';
+import { ARCHIVE_CHECK_SCRIPT, ARCHIVE_STORE_SCRIPT, shellQuote } from '@handyrep/plugin-sdk';
+import type { ArchivePaths } from '@handyrep/plugin-sdk';
 
 /** What goes into the pushed script besides the paths. */
 export interface ArchiveScriptOptions {
@@ -34,8 +33,8 @@ export function archiveScript(paths: ArchivePaths, options: ArchiveScriptOptions
     `ARCHIVE_DIR=${shellQuote(paths.archiveDirectory)}`,
     `TOUCH_FILE=${shellQuote(paths.touchFile)}`,
     `FSYNC=${options.fsync ? 1 : 0}`,
-    `STORE=${shellQuote(STORE_SCRIPT)}`,
-    `CHECK=${shellQuote(CHECK_SCRIPT)}`,
+    `STORE=${shellQuote(ARCHIVE_STORE_SCRIPT)}`,
+    `CHECK=${shellQuote(ARCHIVE_CHECK_SCRIPT)}`,
     'LIMIT=',
     `if command -v timeout >/dev/null 2>&1; then LIMIT="timeout -k ${KILL_AFTER_SECONDS} ${options.copyTimeoutSeconds}"; fi`,
     'if [ "$#" -eq 1 ] && [ "$1" = --check ]; then',

@@ -1,3 +1,4 @@
+import { DEFAULT_ARCHIVE_SCRIPT_NAME } from '@handyrep/plugin-sdk';
 import type { ObjectSchema } from '@handyrep/plugin-sdk';
 
 /** The `[plugins.archive_local_dir]` section, defaults applied. */
@@ -14,12 +15,6 @@ export interface ArchiveLocalDirConfig {
   query_timeout_seconds: number;
 }
 
-/** Name of the script written beside pgdata when `script_path` is empty. */
-export const DEFAULT_SCRIPT_NAME = 'handyrep_archive.sh';
-
-/** Name of the no-archiving touch file beside the script when `[archive] archive_touch_file` is empty. */
-export const DEFAULT_TOUCH_FILE_NAME = 'handyrep_noarchiving';
-
 /** JSON Schema of `[plugins.archive_local_dir]`. */
 export const archiveLocalDirConfigSchema: ObjectSchema = {
   type: 'object',
@@ -30,7 +25,7 @@ export const archiveLocalDirConfigSchema: ObjectSchema = {
       default: '',
       pattern: '^(|/[^\\n\\r]*[^/\\n\\r])$',
       description:
-        `Absolute path of the archive script on the master (archive_command = '<script_path> %p %f'). Empty: ${DEFAULT_SCRIPT_NAME} in the parent directory of the master's pgdata, outside pgdata so clones do not copy it.`,
+        `Absolute path of the archive script on the master (archive_command = '<script_path> %p %f'). Empty: ${DEFAULT_ARCHIVE_SCRIPT_NAME} in the parent directory of the master's pgdata, outside pgdata so clones do not copy it.`,
     },
     fsync: {
       type: 'boolean',

@@ -1,8 +1,7 @@
-import { shellJoin, shellQuote } from '@handyrep/plugin-sdk';
-import type { ArchivePaths } from './archive-paths.js';
+import { ARCHIVE_CHECK_SCRIPT, ARCHIVE_STORE_SCRIPT, shellJoin, shellQuote } from '@handyrep/plugin-sdk';
+import type { ArchivePaths } from '@handyrep/plugin-sdk';
 import type { ArchiveTarget } from './archive-target.js';
 import type { HostKeyChecking } from './config.js';
-import { CHECK_SCRIPT, STORE_SCRIPT } from './store-script.js';
 
 /** What goes into the pushed script besides the paths. */
 export interface RemoteScriptOptions {
@@ -56,8 +55,8 @@ export function remoteCommand(code: string, name: string, args: readonly string[
  * file) and %f (checked against WAL file name characters before use).
  */
 export function archiveScript(paths: ArchivePaths, target: ArchiveTarget, options: RemoteScriptOptions): string {
-  const store = remoteCommand(STORE_SCRIPT, 'handyrep-archive', [paths.archiveDirectory, options.fsync ? '1' : '0']);
-  const check = remoteCommand(CHECK_SCRIPT, 'handyrep-check', [paths.archiveDirectory]);
+  const store = remoteCommand(ARCHIVE_STORE_SCRIPT, 'handyrep-archive', [paths.archiveDirectory, options.fsync ? '1' : '0']);
+  const check = remoteCommand(ARCHIVE_CHECK_SCRIPT, 'handyrep-check', [paths.archiveDirectory]);
   return [
     '#!/bin/sh',
     '# HandyRep WAL archive script, written by the archive_remote plugin on start_archiving;',

@@ -1,3 +1,4 @@
+import { DEFAULT_ARCHIVE_SCRIPT_NAME } from '@handyrep/plugin-sdk';
 import type { ObjectSchema } from '@handyrep/plugin-sdk';
 
 /** `StrictHostKeyChecking` values the archive script may pass to ssh. */
@@ -25,12 +26,6 @@ export interface ArchiveRemoteConfig {
   query_timeout_seconds: number;
 }
 
-/** Name of the script written beside pgdata when `script_path` is empty. */
-export const DEFAULT_SCRIPT_NAME = 'handyrep_archive.sh';
-
-/** Name of the no-archiving touch file beside the script when `[archive] archive_touch_file` is empty. */
-export const DEFAULT_TOUCH_FILE_NAME = 'handyrep_noarchiving';
-
 /** JSON Schema of `[plugins.archive_remote]`. */
 export const archiveRemoteConfigSchema: ObjectSchema = {
   type: 'object',
@@ -41,7 +36,7 @@ export const archiveRemoteConfigSchema: ObjectSchema = {
       default: '',
       pattern: '^(|/[^\\n\\r]*[^/\\n\\r])$',
       description:
-        `Absolute path of the archive script on the master (archive_command = '<script_path> %p %f'). Empty: ${DEFAULT_SCRIPT_NAME} in the parent directory of the master's pgdata, outside pgdata so clones do not copy it.`,
+        `Absolute path of the archive script on the master (archive_command = '<script_path> %p %f'). Empty: ${DEFAULT_ARCHIVE_SCRIPT_NAME} in the parent directory of the master's pgdata, outside pgdata so clones do not copy it.`,
     },
     fsync: {
       type: 'boolean',
