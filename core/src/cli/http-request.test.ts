@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sendHttpRequest, TransportError } from './http-request.js';
 
@@ -58,5 +63,40 @@ describe('HTTP transport', () => {
       sendHttpRequest({ url: new URL(`${base.replace('http:', 'https:')}/get_status`), method: 'GET', headers: {}, timeoutMs: 5000 }),
       (err: unknown) => err instanceof TransportError && err.failure === 'tls',
     );
+  });
+});
+
+describe('HTTPS transport with a private CA', () => {
+  let dir: string;
+  let server: ReturnType<typeof createHttpsServer>;
+  let url: URL;
+  let cert: Buffer;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'handyrep-cli-tls-'));
+    // A self-signed certificate for 127.0.0.1 is its own CA: trusted only when given as --ca-file.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    cert = readFileSync(join(dir, 'cert.pem'));
+    server = createHttpsServer({ cert, key: readFileSync(join(dir, 'key.pem')) }, (_request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end('"pg1"');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/get_master_name`);
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses the certificate without the CA and accepts it with it', async () => {
+    await assert.rejects(
+      sendHttpRequest({ url, method: 'GET', headers: {}, timeoutMs: 5000 }),
+      (err: unknown) => err instanceof TransportError && err.failure === 'tls',
+    );
+    const response = await sendHttpRequest({ url, method: 'GET', headers: {}, ca: cert, timeoutMs: 5000 });
+    assert.equal(response.status, 200);
+    assert.equal(response.body, '"pg1"');
   });
 });
