@@ -88,3 +88,4 @@ export { ARCHIVER_QUERY, judgeArchiving } from './archive/archiver-health.js';
 export type { ArchiveHealth, ArchiveHealthInput, ArchiverRow, ArchivingState } from './archive/archiver-health.js';
 export { ArchiverMonitor, createTouchFileScript, removeTouchFileScript, startArchiving, stopArchiving } from './archive/touch-file.js';
 export type { ArchiverPoll, ArchiverPollRequest, TouchFileRequest } from './archive/touch-file.js';
+export { ARCHIVE_SCRIPT_PATH_SCHEMA, ARCHIVE_SCRIPT_USAGE_CHECK, ARCHIVER_QUERY_TIMEOUT_SCHEMA } from './archive/archive-settings.js';

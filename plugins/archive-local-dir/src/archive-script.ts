@@ -1,4 +1,4 @@
-import { ARCHIVE_CHECK_SCRIPT, ARCHIVE_STORE_SCRIPT, shellQuote } from '@handyrep/plugin-sdk';
+import { ARCHIVE_CHECK_SCRIPT, ARCHIVE_SCRIPT_USAGE_CHECK, ARCHIVE_STORE_SCRIPT, shellQuote } from '@handyrep/plugin-sdk';
 import type { ArchivePaths } from '@handyrep/plugin-sdk';
 
 /** What goes into the pushed script besides the paths. */
@@ -41,10 +41,7 @@ export function archiveScript(paths: ArchivePaths, options: ArchiveScriptOptions
     '  sh -c "$CHECK" handyrep-check "$ARCHIVE_DIR"',
     '  exit $?',
     'fi',
-    'if [ "$#" -ne 2 ]; then',
-    "  printf 'usage: %s <path of the WAL file> <its file name>  (archive_command = %s %%p %%f)\\n' \"$0\" \"$0\" >&2",
-    '  exit 2',
-    'fi',
+    ARCHIVE_SCRIPT_USAGE_CHECK,
     'if [ -e "$TOUCH_FILE" ]; then exit 0; fi',
     "if [ ! -f \"$1\" ]; then printf 'handyrep archive: no such file %s\\n' \"$1\" >&2; exit 2; fi",
     '$LIMIT sh -c "$STORE" handyrep-archive "$ARCHIVE_DIR" "$FSYNC" "$2" < "$1"',

@@ -1,4 +1,4 @@
-import { DEFAULT_ARCHIVE_SCRIPT_NAME } from '@handyrep/plugin-sdk';
+import { ARCHIVE_SCRIPT_PATH_SCHEMA, ARCHIVER_QUERY_TIMEOUT_SCHEMA } from '@handyrep/plugin-sdk';
 import type { ObjectSchema } from '@handyrep/plugin-sdk';
 
 /** The `[plugins.archive_local_dir]` section, defaults applied. */
@@ -20,13 +20,7 @@ export const archiveLocalDirConfigSchema: ObjectSchema = {
   type: 'object',
   description: 'WAL archiving to a directory on the master host through a pushed archive script and a no-archiving touch file.',
   properties: {
-    script_path: {
-      type: 'string',
-      default: '',
-      pattern: '^(|/[^\\n\\r]*[^/\\n\\r])$',
-      description:
-        `Absolute path of the archive script on the master (archive_command = '<script_path> %p %f'). Empty: ${DEFAULT_ARCHIVE_SCRIPT_NAME} in the parent directory of the master's pgdata, outside pgdata so clones do not copy it.`,
-    },
+    script_path: ARCHIVE_SCRIPT_PATH_SCHEMA,
     fsync: {
       type: 'boolean',
       default: true,
@@ -46,13 +40,7 @@ export const archiveLocalDirConfigSchema: ObjectSchema = {
       default: 15,
       description: 'SSH time-out of each command HandyRep runs on the master (writing the script, checking the directory, the touch file).',
     },
-    query_timeout_seconds: {
-      type: 'number',
-      exclusiveMinimum: 0,
-      maximum: 600,
-      default: 5,
-      description: 'Connect time-out and statement time-out of the pg_stat_archiver query poll runs on the master.',
-    },
+    query_timeout_seconds: ARCHIVER_QUERY_TIMEOUT_SCHEMA,
   },
   additionalProperties: false,
 };

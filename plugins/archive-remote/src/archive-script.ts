@@ -1,4 +1,4 @@
-import { ARCHIVE_CHECK_SCRIPT, ARCHIVE_STORE_SCRIPT, shellJoin, shellQuote } from '@handyrep/plugin-sdk';
+import { ARCHIVE_CHECK_SCRIPT, ARCHIVE_SCRIPT_USAGE_CHECK, ARCHIVE_STORE_SCRIPT, shellJoin, shellQuote } from '@handyrep/plugin-sdk';
 import type { ArchivePaths } from '@handyrep/plugin-sdk';
 import type { ArchiveTarget } from './archive-target.js';
 import type { HostKeyChecking } from './config.js';
@@ -86,10 +86,7 @@ export function archiveScript(paths: ArchivePaths, target: ArchiveTarget, option
     '  retryable \"$rc\"',
     '  exit $?',
     'fi',
-    'if [ "$#" -ne 2 ]; then',
-    "  printf 'usage: %s <path of the WAL file> <its file name>  (archive_command = %s %%p %%f)\\n' \"$0\" \"$0\" >&2",
-    '  exit 2',
-    'fi',
+    ARCHIVE_SCRIPT_USAGE_CHECK,
     // Checked here too: the name is pasted into the remote command line.
     "case $2 in ''|.*|*[!0-9A-Za-z._-]*) printf 'handyrep archive: refusing file name %s\\n' \"$2\" >&2; exit 2 ;; esac",
     'if [ -e "$TOUCH_FILE" ]; then exit 0; fi',

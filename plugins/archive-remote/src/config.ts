@@ -1,4 +1,4 @@
-import { DEFAULT_ARCHIVE_SCRIPT_NAME } from '@handyrep/plugin-sdk';
+import { ARCHIVE_SCRIPT_PATH_SCHEMA, ARCHIVER_QUERY_TIMEOUT_SCHEMA } from '@handyrep/plugin-sdk';
 import type { ObjectSchema } from '@handyrep/plugin-sdk';
 
 /** `StrictHostKeyChecking` values the archive script may pass to ssh. */
@@ -31,13 +31,7 @@ export const archiveRemoteConfigSchema: ObjectSchema = {
   type: 'object',
   description: 'WAL archiving from the master to a directory on the archive server over SSH, through a pushed archive script and a no-archiving touch file.',
   properties: {
-    script_path: {
-      type: 'string',
-      default: '',
-      pattern: '^(|/[^\\n\\r]*[^/\\n\\r])$',
-      description:
-        `Absolute path of the archive script on the master (archive_command = '<script_path> %p %f'). Empty: ${DEFAULT_ARCHIVE_SCRIPT_NAME} in the parent directory of the master's pgdata, outside pgdata so clones do not copy it.`,
-    },
+    script_path: ARCHIVE_SCRIPT_PATH_SCHEMA,
     fsync: {
       type: 'boolean',
       default: true,
@@ -82,13 +76,7 @@ export const archiveRemoteConfigSchema: ObjectSchema = {
       default: 15,
       description: 'SSH time-out of each command HandyRep runs on the master (writing the script, the touch file); the archive host check gets ssh_connect_timeout_seconds more.',
     },
-    query_timeout_seconds: {
-      type: 'number',
-      exclusiveMinimum: 0,
-      maximum: 600,
-      default: 5,
-      description: 'Connect time-out and statement time-out of the pg_stat_archiver query poll runs on the master.',
-    },
+    query_timeout_seconds: ARCHIVER_QUERY_TIMEOUT_SCHEMA,
   },
   additionalProperties: false,
 };
