@@ -97,7 +97,7 @@ describe('dashboard', () => {
   };
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run 'sudo bash scripts/setup-system.sh' (it installs chromium)`);
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run 'sudo bash test/scripts/setup-system.sh' (it installs chromium)`);
     cluster = await createCluster({ replicas: 2, pgSettings: { wal_receiver_timeout: '2s', wal_sender_timeout: '2s' } });
     const file = cluster.writeConfig(undefined, {
       ...FAST_FAILOVER,

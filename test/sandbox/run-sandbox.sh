@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run sandbox`: system packages (scripts/setup-system.sh), dependencies on
+# `npm run sandbox`: system packages (test/scripts/setup-system.sh), dependencies on
 # a fresh clone, the build, then the sandbox program (test/sandbox/sandbox.ts).
 # Arguments are passed on: npm run sandbox -- --port 9000
 set -euo pipefail
@@ -14,7 +14,7 @@ if [[ ! -x /usr/lib/postgresql/15/bin/postgres ]]; then
   echo "sandbox: PostgreSQL 15 server binaries not found in /usr/lib/postgresql/15/bin (apt-get install postgresql-15)" >&2
   exit 2
 fi
-bash scripts/setup-system.sh
+bash test/scripts/setup-system.sh
 if [[ ! -d node_modules ]]; then
   npm ci --no-audit --no-fund
 fi

@@ -66,7 +66,7 @@ function preflightProblem(): string | null {
     return `PostgreSQL 15 server binaries not found in ${PG_BIN} (install postgresql-15, e.g. apt-get install postgresql-15).`;
   }
   for (const tool of ['/usr/sbin/sshd', '/usr/sbin/pgbouncer']) {
-    if (!existsSync(tool)) return `${tool} is missing: run \`bash scripts/setup-system.sh\` (or \`npm run sandbox\`, which runs it).`;
+    if (!existsSync(tool)) return `${tool} is missing: run \`bash test/scripts/setup-system.sh\` (or \`npm run sandbox\`, which runs it).`;
   }
   return null;
 }

@@ -25,7 +25,7 @@ done < <(
 if ((${#missing[@]} > 0)); then
   if [[ $(id -u) -ne 0 ]]; then
     log "missing packages: ${missing[*]}" >&2
-    log "installing them needs root: run 'sudo bash scripts/setup-system.sh'" >&2
+    log "installing them needs root: run 'sudo bash test/scripts/setup-system.sh'" >&2
     exit 1
   fi
   log "installing: ${missing[*]}"
