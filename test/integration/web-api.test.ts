@@ -156,6 +156,24 @@ describe('web API', () => {
     assert.ok(!everything.text.includes(ADMIN) && !everything.text.includes(cluster.superuserPassword));
   });
 
+  it('guards every endpoint: 401 without credentials, 405 for GET on actions, 403 for read-only actions, 400 for missing arguments', async () => {
+    for (const fn of API_FUNCTIONS.filter((entry) => entry.web)) {
+      assert.equal((await call(`/${fn.spec}`, { auth: null })).status, 401, `${fn.spec} without credentials`);
+      if (fn.access === 'admin') {
+        assert.equal((await call(`/${fn.spec}`)).status, 405, `GET ${fn.spec}`);
+        assert.equal((await call(`/${fn.spec}`, { method: 'POST', auth: basic('read', READ), body: {} })).status, 403, `${fn.spec} with read credentials`);
+      }
+      if (fn.params.some((param) => param.required)) {
+        const missing = await call(`/${fn.spec}`, { method: 'POST', body: {} });
+        assert.equal(missing.status, 400, `${fn.spec} without its required arguments: ${missing.text}`);
+      }
+      const unknownArgument = await call(`/${fn.spec}`, { method: 'POST', auth: basic('read', READ), body: { no_such_parameter: 1 } });
+      assert.equal(unknownArgument.status, fn.access === 'admin' ? 403 : 400, `${fn.spec} with an unknown argument`);
+    }
+    assert.equal(daemon.hr.pausedSince(), undefined, 'nothing was executed');
+    assert.equal(daemon.hr.getMasterName(), 'pg1');
+  });
+
   it('serves OpenAPI for every web function, metrics and healthz', async () => {
     const openapi = await call('/openapi.json');
     assert.equal(openapi.status, 200);

@@ -58,15 +58,15 @@ export function registerApiRoutes(app: FastifyInstance, hr: HandyRep, authorizer
       response: { 200: fn.spec === 'get_master_name' ? { type: ['string', 'null'] } : fn.spec === 'read_log' ? { anyOf: [{ type: 'array', items: { type: 'string' } }, RETURN_DICTIONARY] } : { ...RETURN_DICTIONARY, description: 'the spec\'s dictionary (status dictionaries for the information functions)' } },
     };
     const authorize = (request: FastifyRequest, reply: FastifyReply): Promise<void> => authorizer.authorize(request, reply, fn.access);
-    app.post(`/${fn.spec}`, { schema: { ...common, body: schema }, preHandler: authorize }, (request, reply) =>
+    app.post(`/${fn.spec}`, { schema: { ...common, body: schema }, onRequest: authorize }, (request, reply) =>
       call(hr, fn, (request.body ?? {}) as Record<string, unknown>, reply),
     );
     if (fn.access === 'read') {
-      app.get(`/${fn.spec}`, { schema: { ...common, querystring: schema }, preHandler: authorize }, (request, reply) =>
+      app.get(`/${fn.spec}`, { schema: { ...common, querystring: schema }, onRequest: authorize }, (request, reply) =>
         call(hr, fn, (request.query ?? {}) as Record<string, unknown>, reply),
       );
     } else {
-      app.get(`/${fn.spec}`, { schema: { hide: true }, preHandler: authorize }, (_request, reply) =>
+      app.get(`/${fn.spec}`, { schema: { hide: true }, onRequest: authorize }, (_request, reply) =>
         reply.code(405).header('allow', 'POST').send(fail(`${fn.spec} changes the cluster: use POST with a JSON body`)),
       );
     }

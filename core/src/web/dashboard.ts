@@ -22,7 +22,7 @@ const CONTENT_SECURITY_POLICY = [
 
 /** The status dashboard at `/` (read access; it calls the API with the same credentials). */
 export function registerDashboard(app: FastifyInstance, authorizer: Authorizer): void {
-  app.get('/', { schema: { hide: true }, preHandler: (request, reply) => authorizer.authorize(request, reply, 'read') }, async (_request, reply) =>
+  app.get('/', { schema: { hide: true }, onRequest: (request, reply) => authorizer.authorize(request, reply, 'read') }, async (_request, reply) =>
     reply
       .header('content-type', 'text/html; charset=utf-8')
       .header('cache-control', 'no-store')

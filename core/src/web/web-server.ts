@@ -59,7 +59,7 @@ export async function createWebServer(hr: HandyRep, options: WebServerOptions): 
   registerApiRoutes(app, hr, authorizer);
 
   const metrics = createMetrics(hr);
-  app.get('/metrics', { schema: { hide: true }, preHandler: (request, reply) => authorizer.authorize(request, reply, 'read') }, async (_request, reply) =>
+  app.get('/metrics', { schema: { hide: true }, onRequest: (request, reply) => authorizer.authorize(request, reply, 'read') }, async (_request, reply) =>
     reply.header('content-type', metrics.contentType).send(await metrics.metrics()),
   );
   app.get('/healthz', { schema: { hide: true } }, async () => {
