@@ -40,7 +40,7 @@ export type { ClonePlugin, CloneRequest, CloneResult, RewindRequest } from './ki
 export type { ConnectionFailoverPlugin } from './kinds/connection-failover.js';
 export type { ControlPlugin, ControlResult } from './kinds/control.js';
 export type { FenceResult, FencingPlugin } from './kinds/fencing.js';
-export type { HrMasterDecision, HrMasterPlugin } from './kinds/hr-master.js';
+export type { HrMasterDecision, HrMasterPlugin, SharedStateRecord, SharedStateStore } from './kinds/hr-master.js';
 export { KIND_METHODS, missingKindMethods } from './kinds/kind-methods.js';
 export { PLUGIN_KINDS } from './kinds/plugin-kind.js';
 export type { PluginKind, PluginKindMap } from './kinds/plugin-kind.js';
