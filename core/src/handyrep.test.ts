@@ -51,7 +51,7 @@ describe('HandyRep information API', () => {
   it('get_status returns the cluster and every server like the spec example', async () => {
     const status = await hr.getStatus();
     assert.ok('cluster' in status && 'servers' in status);
-    assert.deepEqual(Object.keys(status.cluster).sort(), ['status', 'status_message', 'status_no', 'status_ts']);
+    assert.deepEqual(Object.keys(status.cluster).sort(), ['acting_instance', 'status', 'status_message', 'status_no', 'status_ts', 'this_instance_acts']);
     assert.equal(status.cluster.status, 'unknown');
     assert.equal(status.cluster.status_no, 0);
     assert.deepEqual(Object.keys(status.servers), ['john', 'paul', 'bouncer']);

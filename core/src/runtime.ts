@@ -19,6 +19,9 @@ import { ServerRegistry } from './registry/server-registry.js';
 import { readStateFile } from './registry/state-file.js';
 import type { SavedState } from './registry/state-file.js';
 import { StateStore } from './state/state-store.js';
+import { SharedStateSync } from './state/shared-state-sync.js';
+import { ActingGuard } from './failover/acting-guard.js';
+import type { SharedStateAccess } from './di/tokens.js';
 import { DbStateMirror, mirrorLocation, readMirroredState } from './state/db-state-mirror.js';
 
 /** Options of HandyRep.open, mostly for tests and embedding. */
@@ -132,7 +135,11 @@ export async function buildRuntime(
     const timeouts = { connectTimeoutMs: config.handyrep.connect_timeout * 1000, statementTimeoutMs: config.handyrep.statement_timeout * 1000 };
     const mirror = new DbStateMirror(registry, sql, timeouts, logger.child({ component: 'state' }));
     closers.push(() => mirror.flush());
-    const stateStore = new StateStore(registry, config.handyrep.server_file, generation, logger.child({ component: 'state' }), (state) => mirror.offer(state));
+    let sharedSync: SharedStateSync | undefined;
+    const stateStore = new StateStore(registry, config.handyrep.server_file, generation, logger.child({ component: 'state' }), (state) => {
+      mirror.offer(state);
+      sharedSync?.offer(state);
+    });
     stateStore.attach();
     // The first start writes the server file, which is canonical from then on.
     if (!saved || carried) await stateStore.requestSave();
@@ -140,8 +147,21 @@ export async function buildRuntime(
     const plugins = new PluginHost(loaded, { servers, settings, shell, sql, secrets, clock }, (name) => logger.child({ plugin: name }));
     await plugins.createAll();
 
-    const container = createInstanceContainer({ config: loaded, logger, registry, stateStore, plugins, clock, shell, sql, secrets, settings });
-    container.register(ActionLock, { useValue: new ActionLock(clock) });
+    const store = plugins.byKey('hr_master', 'handyrep', 'master_check_method')?.sharedState;
+    if (store) {
+      const sync = new SharedStateSync(store, registry, logger.child({ component: 'state' }));
+      sharedSync = sync;
+      closers.push(() => sync.flush());
+      stateStore.advanceTo(await sync.adoptNewer(stateStore.currentGeneration()));
+    }
+    const sharedState: SharedStateAccess = {
+      refresh: async () => {
+        if (sharedSync) stateStore.advanceTo(await sharedSync.adoptNewer(stateStore.currentGeneration()));
+      },
+    };
+    const container = createInstanceContainer({ config: loaded, logger, registry, stateStore, plugins, clock, shell, sql, secrets, settings, sharedState });
+    const guard = container.resolve(ActingGuard);
+    container.register(ActionLock, { useValue: new ActionLock(clock, (action) => guard.require(action)) });
     return { loaded, logger, registry, stateStore, plugins, container, clock, closers };
   } catch (err) {
     for (const close of closers) await close();

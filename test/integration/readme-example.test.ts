@@ -33,7 +33,7 @@ describe('README library example', () => {
         cluster: Record<string, unknown>;
         servers: Record<string, Record<string, unknown>>;
       };
-      assert.deepEqual(Object.keys(status.cluster).sort(), ['status', 'status_message', 'status_no', 'status_ts']);
+      assert.deepEqual(Object.keys(status.cluster).sort(), ['acting_instance', 'status', 'status_message', 'status_no', 'status_ts', 'this_instance_acts']);
       assert.deepEqual(Object.keys(status.servers), ['pg1', 'pg2', 'pg3', 'bouncer1']);
       assert.deepEqual(Object.keys(status.servers['pg1'] ?? {}).sort(), [
         'enabled', 'hostname', 'role', 'status', 'status_message', 'status_no', 'status_ts',

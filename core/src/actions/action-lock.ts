@@ -18,7 +18,11 @@ export interface LockHolder {
 export class ActionLock {
   private holder: LockHolder | undefined;
 
-  constructor(private readonly clock: Clock) {}
+  /** `guard` runs before every action (e.g. "does this instance act?") and refuses it by throwing. */
+  constructor(
+    private readonly clock: Clock,
+    private readonly guard: (action: string) => Promise<void> = async () => undefined,
+  ) {}
 
   /** The current holder, if any. */
   current(): LockHolder | undefined {
@@ -35,6 +39,7 @@ export class ActionLock {
     }
     this.holder = { action, since: this.clock.now() };
     try {
+      await this.guard(action);
       return await work();
     } finally {
       this.holder = undefined;

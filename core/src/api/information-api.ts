@@ -5,6 +5,7 @@ import { inject, injectable } from 'tsyringe';
 import { AvailabilityService } from '../availability/availability-service.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
+import { ActingGuard } from '../failover/acting-guard.js';
 import { MaintenanceMode } from '../failover/maintenance-mode.js';
 import type { CoreLogger } from '../logging/create-logger.js';
 import { readLog } from '../logging/log-reader.js';
@@ -28,10 +29,11 @@ export interface ServerStatusEntry extends StatusFields {
 /**
  * `get_status`'s dictionary. The cluster carries the spec's four status
  * fields, plus `paused_since` (`YYYY-MM-DD HH:MM:SS`, UTC) only while
- * maintenance mode is on.
+ * maintenance mode is on, and which HandyRep instance acts: `this_instance_acts`
+ * and `acting_instance` (null for a single instance or when unknown).
  */
 export interface StatusDictionary {
-  cluster: StatusFields<ClusterStatusName> & { paused_since?: string };
+  cluster: StatusFields<ClusterStatusName> & { paused_since?: string; this_instance_acts: boolean; acting_instance: string | null };
   servers: Record<string, ServerStatusEntry>;
 }
 
@@ -53,6 +55,7 @@ export class InformationApi {
     @inject(Tokens.config) private readonly loaded: LoadedConfig,
     @inject(MaintenanceMode) private readonly maintenance: MaintenanceMode,
     @inject(AvailabilityService) private readonly availability: AvailabilityService,
+    @inject(ActingGuard) private readonly guard: ActingGuard,
   ) {}
 
   /** `get_status`: cluster and server status. */
@@ -75,8 +78,14 @@ export class InformationApi {
       };
     }
     const pausedSince = this.maintenance.since();
+    const acting = this.guard.lastDecision();
     return {
-      cluster: { ...this.registry.clusterStatus(), ...(pausedSince === undefined ? {} : { paused_since: formatStatusTimestamp(pausedSince) }) },
+      cluster: {
+        ...this.registry.clusterStatus(),
+        ...(pausedSince === undefined ? {} : { paused_since: formatStatusTimestamp(pausedSince) }),
+        this_instance_acts: acting.acting,
+        acting_instance: acting.acting_instance,
+      },
       servers,
     };
   }

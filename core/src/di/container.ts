@@ -9,12 +9,14 @@ import type { ServerRegistry } from '../registry/server-registry.js';
 import type { StateStore } from '../state/state-store.js';
 import { AlertService } from '../alerts/alert-service.js';
 import { AvailabilityService } from '../availability/availability-service.js';
+import { ActingGuard } from '../failover/acting-guard.js';
 import { ClusterIssues } from '../failover/cluster-issues.js';
 import { FailoverCheck } from '../failover/failover-check.js';
 import { FailoverExecutor } from '../failover/failover-executor.js';
 import { MaintenanceMode } from '../failover/maintenance-mode.js';
 import { RemasterService } from '../replication/remaster-service.js';
 import { Tokens } from './tokens.js';
+import type { SharedStateAccess } from './tokens.js';
 
 
 
@@ -30,6 +32,7 @@ export interface CoreServices {
   sql: SqlClient;
   secrets: Secrets;
   settings: SettingsView;
+  sharedState: SharedStateAccess;
 }
 
 /**
@@ -42,6 +45,7 @@ export function createInstanceContainer(services: CoreServices): DependencyConta
     child.register(Tokens[key], { useValue: services[key] });
   }
   // Services that hold state (or are costly to build) live once per instance.
+  child.registerSingleton(ActingGuard);
   child.registerSingleton(ClusterIssues);
   child.registerSingleton(MaintenanceMode);
   child.registerSingleton(AlertService);

@@ -6,6 +6,12 @@ import type { PluginHost } from '../plugins/plugin-host.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import type { StateStore } from '../state/state-store.js';
 
+/** Adopting the state several HandyRep instances share; a no-op for a single instance. */
+export interface SharedStateAccess {
+  /** Reads the shared store and adopts a newer state. */
+  refresh(): Promise<void>;
+}
+
 /** Injection tokens of the core's services. Plugins never see these: they get a PluginContext. */
 export const Tokens = {
   config: Symbol('LoadedConfig') as InjectionToken<LoadedConfig>,
@@ -18,4 +24,5 @@ export const Tokens = {
   sql: Symbol('SqlClient') as InjectionToken<SqlClient>,
   secrets: Symbol('Secrets') as InjectionToken<Secrets>,
   settings: Symbol('SettingsView') as InjectionToken<SettingsView>,
+  sharedState: Symbol('SharedStateAccess') as InjectionToken<SharedStateAccess>,
 } as const;

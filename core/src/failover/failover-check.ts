@@ -8,9 +8,11 @@ import { AvailabilityService } from '../availability/availability-service.js';
 import type { ServerPoll } from '../availability/availability-service.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
+import type { SharedStateAccess } from '../di/tokens.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { serverStatus } from '../status/server-status.js';
+import { ActingGuard } from './acting-guard.js';
 import { ClusterIssues } from './cluster-issues.js';
 import { FailoverExecutor } from './failover-executor.js';
 import type { FailoverResult } from './failover-executor.js';
@@ -33,6 +35,8 @@ export type FailoverCheckResult = ReturnDictionary<{
  */
 @injectable()
 export class FailoverCheck {
+  private actedLastTime = false;
+
   constructor(
     @inject(Tokens.registry) private readonly registry: ServerRegistry,
     @inject(Tokens.plugins) private readonly plugins: PluginHost,
@@ -45,31 +49,25 @@ export class FailoverCheck {
     @inject(ClusterIssues) private readonly issues: ClusterIssues,
     @inject(ActionLock) private readonly lock: ActionLock,
     @inject(MaintenanceMode) private readonly maintenance: MaintenanceMode,
+    @inject(ActingGuard) private readonly guard: ActingGuard,
+    @inject(Tokens.sharedState) private readonly shared: SharedStateAccess,
   ) {}
 
   private get settings(): LoadedConfig['config']['failover'] {
     return this.loaded.config.failover;
   }
 
-  /** Whether this instance is the acting HandyRep (the hr_master plugin decides; acting when none is configured). */
-  private async acting(): Promise<{ acting: boolean; details: string }> {
-    const plugin = this.plugins.byKey('hr_master', 'handyrep', 'master_check_method');
-    if (!plugin) return { acting: true, details: '' };
-    try {
-      const decision = await plugin.check();
-      return { acting: decision.acting, details: decision.details };
-    } catch (err) {
-      // Not knowing whether we act must never lead to acting.
-      return { acting: false, details: `HandyRep-master check failed: ${errorMessage(err)}` };
-    }
-  }
-
   /** Runs one check: poll (or verify) everything, then decide about the master. */
   async run(verify = false): Promise<FailoverCheckResult> {
-    const acting = await this.acting();
+    const acting = await this.guard.check();
+    // Followers take the acting instance's definitions and statuses; a newly elected instance catches up before acting.
+    if (!acting.acting || !this.actedLastTime) await this.shared.refresh();
+    this.actedLastTime = acting.acting;
     const checkStarted = this.clock.now();
     const checks = verify ? await this.availability.verifyAll() : await this.availability.pollAll();
-    if (!acting.acting) return success(`this is not the HandyRep master${acting.details ? `: ${acting.details}` : ''}`);
+    if (!acting.acting) {
+      return success(`this is not the HandyRep master (${acting.acting_instance ?? 'no instance'} acts)${acting.details ? `: ${acting.details}` : ''}`);
+    }
 
     const masters = this.registry.masters();
     if (masters.length !== 1) {

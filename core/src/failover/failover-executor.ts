@@ -24,6 +24,7 @@ import { serverStatus } from '../status/server-status.js';
 import { formatStatusTimestamp } from '../status/status-time.js';
 import { buildCandidates, enforceMostAdvancedFirst } from './candidates.js';
 import type { ReplicaFacts } from './candidates.js';
+import { ActingGuard } from './acting-guard.js';
 import { ClusterIssues } from './cluster-issues.js';
 import { asJournal, JOURNAL_KEY } from './failover-journal.js';
 import type { FailoverJournal } from './failover-journal.js';
@@ -90,6 +91,7 @@ export class FailoverExecutor {
     @inject(RemasterService) private readonly remasterService: RemasterService,
     @inject(AlertService) private readonly alerts: AlertService,
     @inject(ClusterIssues) private readonly issues: ClusterIssues,
+    @inject(ActingGuard) private readonly guard: ActingGuard,
   ) {}
 
   private get failoverSettings(): LoadedConfig['config']['failover'] {
@@ -163,6 +165,19 @@ export class FailoverExecutor {
       if (paused && proxies) await record('resume_proxies', () => proxies.resume());
     };
 
+    const stillActing = async (what: string): Promise<string | undefined> => {
+      try {
+        await this.guard.require(what);
+        return undefined;
+      } catch (err) {
+        return errorMessage(err);
+      }
+    };
+    const deposedBeforeFence = await stillActing('fencing the old master');
+    if (deposedBeforeFence) {
+      await resumeProxies();
+      return failWith(deposedBeforeFence);
+    }
     const fenced = await record('fence_old_master', () => this.fence(oldMaster, request));
     if (fenced.result === 'FAIL') {
       await resumeProxies();
@@ -172,6 +187,11 @@ export class FailoverExecutor {
     let newMaster: string | null = null;
     let writableAfter: number | undefined;
     for (const candidate of candidates) {
+      const deposed = await stillActing(`promoting ${candidate}`);
+      if (deposed) {
+        await resumeProxies();
+        return failWith(deposed);
+      }
       journal.candidate = candidate;
       journal.stage = 'promoting';
       await this.writeJournal(journal);

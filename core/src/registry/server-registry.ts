@@ -121,6 +121,25 @@ export class ServerRegistry {
     this.#view = this.#makeView();
   }
 
+  /**
+   * Replaces every definition, status, the cluster status and `extra` with a
+   * saved state written by another HandyRep instance (shared state). Nothing
+   * changes when the state's definitions are unusable.
+   */
+  adopt(saved: SavedState): void {
+    const { servers } = initialDefinitions({ serverDefaults: this.#defaults, configServers: {}, saved, overrideServerFile: false });
+    const problems = servers.flatMap((server) => [
+      ...(SERVER_NAME.test(server.name) ? [] : [`server name '${server.name}' does not match ${SERVER_NAME_PATTERN}`]),
+      ...coreKeyProblems(this.#effective(server)).map((p) => `server ${server.name}: ${p}`),
+    ]);
+    if (problems.length > 0) throw new HandyRepError(ErrorCodes.STATE_FILE, `shared state is unusable: ${problems.join('; ')}`);
+    this.#servers.clear();
+    for (const server of servers) this.#servers.set(server.name, server);
+    this.#cluster = structuredClone(saved.cluster);
+    this.#extra = structuredClone(saved.extra);
+    this.#emit({ kind: 'cluster' });
+  }
+
   /** Every server, in definition order (copies: changing them changes nothing). */
   list(): ServerDefinition[] {
     return [...this.#servers.values()].map((s) => this.#effective(s));

@@ -37,6 +37,11 @@ export class StateStore {
     return this.generation;
   }
 
+  /** Continues numbering after `generation` (a state adopted from another instance). */
+  advanceTo(generation: number): void {
+    if (generation > this.generation) this.generation = generation;
+  }
+
   /** The error of the last failed write, if the last write failed. */
   lastWriteError(): string | undefined {
     return this.lastError;
