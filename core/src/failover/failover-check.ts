@@ -103,10 +103,11 @@ export class FailoverCheck {
     const restarted = await this.tryRestart(master, evidence);
     if (restarted) return restarted;
 
-    // Retries are spaced fail_retry_interval apart from the first failure, not after each poll's own
-    // time-out, so the detection window is what the config says.
-    for (let retry = 1; verdict.verdict === 'ambiguous' && retry <= this.settings.fail_retries; retry += 1) {
-      const due = failingSince + retry * this.settings.fail_retry_interval * 1000;
+    // The evidence above polled the master again: that was the first retry. The others are spaced
+    // fail_retry_interval apart from the first failure, not after each poll's own time-out, so the
+    // detection window is what the config says.
+    for (let retry = 2; verdict.verdict === 'ambiguous' && retry <= this.settings.fail_retries; retry += 1) {
+      const due = failingSince + (retry - 1) * this.settings.fail_retry_interval * 1000;
       const wait = due - this.clock.now();
       if (wait > 0) await this.clock.sleep(wait);
       const { outcome } = await this.availability.pollServer(this.registry.get(master.name));
