@@ -352,6 +352,20 @@ export class AvailabilityService {
     return new Map(this.lastPollMs);
   }
 
+  /** WAL archiving health (when HandyRep manages archiving) as a cluster-level issue: a failing archive_command warns. */
+  private async checkArchiving(master: string): Promise<void> {
+    if (!this.loaded.config.archive.archiving) return;
+    const archive = this.plugins.byKey('archive', 'archive', 'archive_script_method');
+    if (!archive) return;
+    try {
+      const health = await archive.poll(master);
+      if (health.result === 'SUCCESS') this.issues.clear('archiving');
+      else this.issues.set('archiving', `WAL archiving: ${health.details}`);
+    } catch (err) {
+      this.issues.set('archiving', `WAL archiving could not be checked: ${errorMessage(err)}`);
+    }
+  }
+
   /** Verifies a proxy by polling it (connecting through it). */
   private async verifyProxy(server: ServerDefinition): Promise<VerifyResult> {
     const { poll } = await this.pollServer(server);
@@ -400,6 +414,8 @@ export class AvailabilityService {
       result = master?.result === 'SUCCESS' ? success('master is up and running') : fail(`master is not running: ${master?.details ?? 'not checked'}`);
     }
     const failoverOk = masters.length === 1 && this.registry.byRole('replica').some((replica) => VIABLE.includes(replica.status));
+    const master = this.registry.master();
+    if (master && master.status !== 'down' && master.status !== 'unavailable') await this.checkArchiving(master.name);
     this.refreshCluster();
     return { ...result, failover_ok: failoverOk, servers: details };
   }

@@ -230,6 +230,10 @@ describe('WAL archive plugins on a real cluster', { timeout: 150_000 }, () => {
       const poll = await local.pluginInstance('archive', 'archive_local_dir')!.poll(MASTER);
       assert.equal(poll.result, 'SUCCESS', poll.details);
       assert.equal((poll as unknown as { archiving: string }).archiving, 'active');
+      const verified = await local.verifyAll();
+      assert.equal(verified.result, 'SUCCESS', verified.details);
+      const status = (await local.getStatus()) as { cluster: { status_message: string } };
+      assert.doesNotMatch(status.cluster.status_message, /WAL archiving/, 'healthy archiving raises no cluster issue');
       assertNoMarkers();
     });
 
