@@ -135,6 +135,7 @@ export class EtcdElection {
       await this.renew();
       if (this.closed || !this.lease) return;
       if (await this.register()) await this.campaign();
+      else this.holder = await this.deps.store.get(this.leaderKey, this.settings.requestTimeoutMs);
       this.etcdReachable();
     } catch (err) {
       this.etcdUnreachable(err);
