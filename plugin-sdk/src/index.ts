@@ -89,3 +89,6 @@ export type { ArchiveHealth, ArchiveHealthInput, ArchiverRow, ArchivingState } f
 export { ArchiverMonitor, createTouchFileScript, removeTouchFileScript, startArchiving, stopArchiving } from './archive/touch-file.js';
 export type { ArchiverPoll, ArchiverPollRequest, TouchFileRequest } from './archive/touch-file.js';
 export { ARCHIVE_SCRIPT_PATH_SCHEMA, ARCHIVE_SCRIPT_USAGE_CHECK, ARCHIVER_QUERY_TIMEOUT_SCHEMA } from './archive/archive-settings.js';
+export { trustedCas } from './trusted-cas.js';
+export { recoveryConfirmSchemas } from './recovery-confirm-schema.js';
+export type { RecoveryConfirmSchemas } from './recovery-confirm-schema.js';

@@ -2,21 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ReplicaCandidate } from './kinds/replica-selection.js';
 import { compareServerNames, partitionCandidates, rankCandidates, replicaExclusionReasons } from './replica-eligibility.js';
+import { testCandidate } from './testing/test-candidate.js';
 
-/** A healthy, eligible replica unless told otherwise. */
+/** A healthy, eligible replica with a 100 MB lag limit unless told otherwise. */
 function candidate(name: string, fields: Partial<ReplicaCandidate> = {}): ReplicaCandidate {
-  return {
-    name,
-    status: 'healthy',
-    reachable: true,
-    in_recovery: true,
-    received_lsn_bytes: 0x3000000n,
-    lag_mb: 0,
-    failover_priority: 999,
-    nofailover: false,
-    failover_lag_limit: 100,
-    ...fields,
-  };
+  return testCandidate(name, { failover_lag_limit: 100, ...fields });
 }
 
 describe('replicaExclusionReasons', () => {

@@ -9,3 +9,6 @@ export { createTestContext, staticServerView, testServer } from './test-context.
 export type { TestContext, TestContextOptions, TestServer } from './test-context.js';
 export { verifyPlugin } from './verify-plugin.js';
 export type { VerifyPluginOptions, VerifyPluginReport } from './verify-plugin.js';
+export { makeTestCertificates, opensslMissing } from './tls-certificates.js';
+export type { TestCertificates } from './tls-certificates.js';
+export { testCandidate } from './test-candidate.js';

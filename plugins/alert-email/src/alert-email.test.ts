@@ -4,14 +4,12 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCodes } from '@handyrep/plugin-sdk';
 import type { Alert, AlertPlugin } from '@handyrep/plugin-sdk';
-import { createTestContext, verifyPlugin } from '@handyrep/plugin-sdk/testing';
-import type { TestContext } from '@handyrep/plugin-sdk/testing';
+import { createTestContext, makeTestCertificates, opensslMissing, verifyPlugin } from '@handyrep/plugin-sdk/testing';
+import type { TestCertificates, TestContext } from '@handyrep/plugin-sdk/testing';
 import type { AlertEmailConfig } from './config.js';
 import { plugin } from './plugin.js';
 import { bodyOf, headerOf, SmtpSink } from './test-support/smtp-sink.js';
 import type { SinkOptions } from './test-support/smtp-sink.js';
-import { makeTestCertificates, opensslMissing } from './test-support/tls-certificates.js';
-import type { TestCertificates } from './test-support/tls-certificates.js';
 
 const PASSWORD = 'smtp-Pa55word-7c1e';
 const AT = Date.UTC(2026, 4, 1, 12, 30, 0);

@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
-import { fail, success } from '@handyrep/plugin-sdk';
+import { fail, success, withTimeout } from '@handyrep/plugin-sdk';
 import type { Alert, AlertPlugin, PluginContext, ReturnDictionary } from '@handyrep/plugin-sdk';
 import { createTransport } from 'nodemailer';
 import type { AlertEmailConfig } from './config.js';
-import { withDeadline } from './deadline.js';
 import { alertMessage } from './message.js';
 import { recipientsOf } from './recipients.js';
 import { atLeast } from './severity.js';
@@ -36,7 +35,7 @@ export function createAlertEmail(context: PluginContext<AlertEmailConfig>): Aler
       // One transport per alert: alerts are rare, and a fresh connection never inherits a broken one.
       const transport = createTransport(smtp.options);
       try {
-        const info = await withDeadline(
+        const info = await withTimeout(
           transport.sendMail({
             from: config.from,
             to: recipients,
@@ -46,7 +45,7 @@ export function createAlertEmail(context: PluginContext<AlertEmailConfig>): Aler
             headers: { 'X-HandyRep-Alert': alert.type, 'X-HandyRep-Severity': alert.severity },
           }),
           config.timeout_ms,
-          `SMTP server ${server}`,
+          `SMTP server ${server}: no answer within ${config.timeout_ms} ms`,
         );
         const accepted = info.accepted.length;
         logger.info(`${alert.type} alert e-mailed to ${accepted} recipient(s) via ${server}`, { alert: alert.type });

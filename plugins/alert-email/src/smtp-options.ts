@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
-import { ErrorCodes, errorMessage, HandyRepError } from '@handyrep/plugin-sdk';
+import { ErrorCodes, HandyRepError, trustedCas } from '@handyrep/plugin-sdk';
 import type { Secrets } from '@handyrep/plugin-sdk';
 import type { SMTPTransportOptions } from 'nodemailer/lib/smtp-transport';
 import type { AlertEmailConfig } from './config.js';
@@ -53,18 +51,4 @@ export function smtpSetup(config: AlertEmailConfig, secrets: Secrets, section: s
     ...(auth === undefined ? {} : { auth }),
   };
   return { options, secrets: hidden };
-}
-
-function trustedCas(file: string, section: string): string[] {
-  let pem: string;
-  try {
-    pem = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new HandyRepError(ErrorCodes.PLUGIN_CONFIG_INVALID, `${section} ca_file '${file}' cannot be read: ${errorMessage(err)}`);
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new HandyRepError(ErrorCodes.PLUGIN_CONFIG_INVALID, `${section} ca_file '${file}' holds no PEM certificate`);
-  }
-  // `ca` replaces Node's trust store; keep the public CAs so a private CA is an addition, not a restriction.
-  return [...rootCertificates, pem];
 }

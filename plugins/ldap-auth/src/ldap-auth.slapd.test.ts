@@ -4,14 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AuthDecision, AuthenticationPlugin } from '@handyrep/plugin-sdk';
-import { createTestContext } from '@handyrep/plugin-sdk/testing';
-import type { TestContext } from '@handyrep/plugin-sdk/testing';
+import { createTestContext, makeTestCertificates, opensslMissing } from '@handyrep/plugin-sdk/testing';
+import type { TestCertificates, TestContext } from '@handyrep/plugin-sdk/testing';
 import { Client } from 'ldapts';
 import type { LdapAuthConfig } from './config.js';
 import { plugin } from './plugin.js';
 import { Slapd, slapdMissing } from './test-support/slapd-server.js';
-import { makeTestCertificates, opensslMissing } from './test-support/tls-certificates.js';
-import type { TestCertificates } from './test-support/tls-certificates.js';
 
 const SUFFIX = 'dc=example,dc=org';
 const PEOPLE = `ou=people,${SUFFIX}`;

@@ -1,8 +1,7 @@
-import { errorMessage } from '@handyrep/plugin-sdk';
+import { errorMessage, withTimeout } from '@handyrep/plugin-sdk';
 import type { AccessLevel, AuthDecision, AuthenticationPlugin, Credentials, PluginContext } from '@handyrep/plugin-sdk';
 import type { LdapAuthConfig } from './config.js';
 import { refusalOf } from './credentials-check.js';
-import { withDeadline } from './deadline.js';
 import { escapeDnValue, escapeFilterValue } from './ldap-escape.js';
 import type { LdapConnector, LdapSession } from './ldap-session.js';
 import { ldapSettings, USERNAME_PLACEHOLDER } from './ldap-settings.js';
@@ -35,7 +34,11 @@ export function createLdapAuth(context: PluginContext<LdapAuthConfig>, connector
       }
       const attempt = new Attempt(connect);
       try {
-        const decision = await withDeadline(decide(config, settings, attempt, credentials), config.timeout_ms, `LDAP server ${config.url}`);
+        const decision = await withTimeout(
+          decide(config, settings, attempt, credentials),
+          config.timeout_ms,
+          `LDAP server ${config.url}: no answer within ${config.timeout_ms} ms`,
+        );
         if (decision.authenticated) logger.info(`${decision.access} access granted`, { username: user });
         else logger.warn(`authentication failed: ${decision.details}`, { username: user });
         return decision;

@@ -1,3 +1,4 @@
+import { recoveryConfirmSchemas } from '@handyrep/plugin-sdk';
 import type { ObjectSchema } from '@handyrep/plugin-sdk';
 
 /** The `[plugins.promote_pg_ctl]` section, defaults applied. */
@@ -32,20 +33,7 @@ export const promotePgCtlConfigSchema: ObjectSchema = {
       description:
         'Seconds allowed for each SQL check (connect and statement time-out); the SSH time-out of pg_ctl promote is wait_seconds plus this.',
     },
-    confirm_seconds: {
-      type: 'number',
-      minimum: 0,
-      maximum: 600,
-      default: 10,
-      description: 'After pg_ctl reports success, how long to keep checking that pg_is_in_recovery() is false before giving up with FAIL.',
-    },
-    confirm_interval_ms: {
-      type: 'integer',
-      minimum: 10,
-      maximum: 10_000,
-      default: 200,
-      description: 'Milliseconds between two pg_is_in_recovery() checks.',
-    },
+    ...recoveryConfirmSchemas('pg_ctl reports success'),
   },
   additionalProperties: false,
 };

@@ -1,3 +1,4 @@
+import { recoveryConfirmSchemas } from '@handyrep/plugin-sdk';
 import type { ObjectSchema } from '@handyrep/plugin-sdk';
 
 /** The `[plugins.promote_sql]` section, defaults applied. */
@@ -31,20 +32,7 @@ export const promoteSqlConfigSchema: ObjectSchema = {
       default: 10,
       description: 'Seconds allowed to connect and for each check; the statement time-out of pg_promote() is wait_seconds plus this.',
     },
-    confirm_seconds: {
-      type: 'number',
-      minimum: 0,
-      maximum: 600,
-      default: 10,
-      description: 'After pg_promote() returns true, how long to keep checking that pg_is_in_recovery() is false before giving up with FAIL.',
-    },
-    confirm_interval_ms: {
-      type: 'integer',
-      minimum: 10,
-      maximum: 10_000,
-      default: 200,
-      description: 'Milliseconds between two pg_is_in_recovery() checks.',
-    },
+    ...recoveryConfirmSchemas('pg_promote() returns true'),
   },
   additionalProperties: false,
 };

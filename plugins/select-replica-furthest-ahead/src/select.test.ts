@@ -1,24 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ReplicaCandidate, ReplicaSelection, SelectionOptions } from '@handyrep/plugin-sdk';
+import { testCandidate as candidate } from '@handyrep/plugin-sdk/testing';
 import { parseLsn } from '@handyrep/plugin-sdk';
 import { selectFurthestAhead } from './select.js';
-
-/** A healthy, eligible replica unless told otherwise. */
-function candidate(name: string, fields: Partial<ReplicaCandidate> = {}): ReplicaCandidate {
-  return {
-    name,
-    status: 'healthy',
-    reachable: true,
-    in_recovery: true,
-    received_lsn_bytes: 0x3000000n,
-    lag_mb: 0,
-    failover_priority: 999,
-    nofailover: false,
-    failover_lag_limit: 1000,
-    ...fields,
-  };
-}
 
 interface Case {
   title: string;

@@ -6,12 +6,12 @@
 // kill the master come last, and teardown must still clean everything up.
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HandyRep } from '@handyrep/core';
 import type { FenceResult, FencingPlugin } from '@handyrep/plugin-sdk';
 import { createCluster, cwdOf, isAlive, listProcesses, waitFor, waitGone, type Cluster, type ConfOverrides, type Host } from '../../harness/index.js';
+import { tcpOutcome } from './poll-support.js';
 
 let cluster: Cluster;
 const opened: HandyRep[] = [];
@@ -50,22 +50,6 @@ function script(name: string, body: string): string {
   writeFileSync(path, `#!/bin/sh\n${body}\n`);
   chmodSync(path, 0o755);
   return path;
-}
-
-/** What a TCP connection attempt to host:port gets. */
-function tcpOutcome(host: string, port: number, timeoutMs = 1000): Promise<'connected' | 'refused' | 'timeout' | string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (outcome: string): void => {
-      socket.removeAllListeners();
-      socket.on('error', () => undefined);
-      socket.destroy();
-      resolve(outcome);
-    };
-    socket.setTimeout(timeoutMs, () => done('timeout'));
-    socket.once('connect', () => done('connected'));
-    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED' ? 'refused' : String(err.code)));
-  });
 }
 
 /** Live (not zombie) processes working in the host's data directory: the postmaster and every child it forked. */

@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HandyRep } from '@handyrep/core';
 import type { ControlPlugin, ControlResult } from '@handyrep/plugin-sdk';
 import { createCluster, isAlive, osUser, sleep, type Cluster, type ConfOverrides } from '../../harness/index.js';
+import { tcpOutcome } from './poll-support.js';
 
 let cluster: Cluster;
 const opened: HandyRep[] = [];
@@ -35,21 +35,6 @@ async function openControl(name: string, overrides: ConfOverrides = {}): Promise
   const control = hr.pluginInstance('control', 'restart_pg_ctl');
   assert.ok(control, 'restart_pg_ctl is loaded');
   return control;
-}
-
-function tcpOutcome(host: string, port: number, timeoutMs = 1000): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (outcome: string): void => {
-      socket.removeAllListeners();
-      socket.on('error', () => undefined);
-      socket.destroy();
-      resolve(outcome);
-    };
-    socket.setTimeout(timeoutMs, () => done('timeout'));
-    socket.once('connect', () => done('connected'));
-    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED' ? 'refused' : String(err.code)));
-  });
 }
 
 async function timed<R extends ControlResult>(what: string, work: () => Promise<R>): Promise<R> {

@@ -3,7 +3,22 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A throw-away CA and a server certificate it signed, valid for 127.0.0.1 and localhost. */
+/**
+ * For tests of a plugin that talks TLS (SMTP, LDAP, HTTPS, ...) to a local
+ * test server: a throw-away CA and a server certificate it signed, valid for
+ * 127.0.0.1 and localhost, made with the `openssl` command. Skip such tests
+ * when `opensslMissing()` returns a reason:
+ *
+ * ```ts
+ * const noOpenssl = opensslMissing();
+ * describe('TLS', { skip: noOpenssl }, () => {
+ *   let certs: TestCertificates;
+ *   before(() => { certs = makeTestCertificates(); });
+ *   after(() => certs?.dispose());
+ *   // serve with certs.cert / certs.key, configure the plugin's ca_file = certs.caFile
+ * });
+ * ```
+ */
 export interface TestCertificates {
   /** Directory holding the files; remove with `dispose`. */
   dir: string;
@@ -29,7 +44,7 @@ export function opensslMissing(): string | undefined {
   return probe.status === 0 ? undefined : `openssl is not available (${probe.error?.message ?? probe.stderr.trim()})`;
 }
 
-/** Makes a CA and a server certificate with openssl in a new temporary directory. */
+/** Makes a CA and a server certificate with openssl in a new temporary directory (valid two days). */
 export function makeTestCertificates(): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'handyrep-tls-'));
   const file = (name: string): string => join(dir, name);
