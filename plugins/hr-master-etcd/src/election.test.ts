@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { MemoryLogger } from '@handyrep/plugin-sdk/testing';
 import { resolveSettings } from './config.js';
@@ -321,10 +322,14 @@ describe('hr_master_etcd election (fake etcd)', () => {
     // A long renewal interval: only the watch can make it campaign quickly.
     const b = new EtcdElection(resolveSettings({ ...BASE, instance_name: 'hr-b', lease_ttl_seconds: 300 }), { store: etcd.client(), logger, now: etcd.clock.now });
     b.start();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const settle = async (done: () => boolean): Promise<void> => {
+      for (let i = 0; i < 200 && !done(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    await settle(() => b.check().acting_instance === 'hr-a');
     assert.equal(b.check().acting_instance, 'hr-a');
     await a.election.close();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // No clock moves here: only the watch can have made it campaign before the next renewal (150 s away).
+    await settle(() => b.check().acting);
     assert.equal(b.check().acting, true);
     await b.close();
   });
@@ -359,6 +364,22 @@ describe('hr_master_etcd election (fake etcd)', () => {
     await assert.rejects(a.election.read(), /not JSON/);
     etcd.put('/handyrep/unit/state', '{"generation": -1, "state": {}}', '0');
     await assert.rejects(a.election.read(), /not a \{generation, state\} record/);
+  });
+
+  it('logs "stopped acting" when the window ends, without being asked', async () => {
+    const etcd = new FakeEtcd(new Clock());
+    const logger = new MemoryLogger();
+    // Real monotonic time here: TTL 2 s, margin 1 s, so the window is 1 s.
+    const a = new EtcdElection(resolveSettings({ ...BASE, instance_name: 'hr-a', lease_ttl_seconds: 2, safety_margin_ms: 1000 }), { store: etcd.client(), logger });
+    await a.tick();
+    assert.equal(a.check().acting, true);
+    const renewed = performance.now();
+    etcd.down = true;
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const line = logger.lines.find((l) => /hr-a stopped acting/.test(l.message));
+    assert.ok(line, 'logged by the timer');
+    assert.ok(performance.now() - renewed >= 1_000);
+    await a.close();
   });
 
   it('uses the smaller of the asked and the granted TTL', async () => {

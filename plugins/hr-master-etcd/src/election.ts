@@ -52,6 +52,8 @@ export class EtcdElection {
   private loopDone: Promise<void> | undefined;
   private wakeLoop: (() => void) | undefined;
   private wakeRequested = false;
+  /** Fires when the acting window ends, so the log says "stopped acting" at that moment, not at the next question. */
+  private roleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly settings: ResolvedSettings,
@@ -141,7 +143,17 @@ export class EtcdElection {
       this.etcdUnreachable(err);
     } finally {
       this.observe();
+      this.armRoleTimer();
     }
+  }
+
+  private armRoleTimer(): void {
+    clearTimeout(this.roleTimer);
+    this.roleTimer = undefined;
+    if (this.closed || !this.lease || this.renewedAt === undefined || !this.holdsKey()) return;
+    const due = this.renewedAt + this.lease.ttlMs - this.settings.marginMs - this.now();
+    this.roleTimer = setTimeout(() => this.observe(), Math.max(0, due) + 1);
+    this.roleTimer.unref();
   }
 
   private async renew(): Promise<void> {
@@ -339,6 +351,7 @@ export class EtcdElection {
     if (this.closed) return;
     const held = this.holdsKey();
     this.closed = true;
+    clearTimeout(this.roleTimer);
     this.wake();
     await this.watchHandle?.close().catch(() => undefined);
     await this.loopDone;

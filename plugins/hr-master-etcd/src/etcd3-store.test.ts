@@ -35,6 +35,12 @@ async function waitHealthy(): Promise<void> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls until `done` holds (at most 5 s); the assertion after it says what did not happen. */
+async function settle(done: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!(await done()) && Date.now() < deadline) await sleep(20);
+}
+
 function config(overrides: Partial<HrMasterEtcdConfig>): HrMasterEtcdConfig {
   return {
     endpoints: url,
@@ -123,10 +129,11 @@ describe('hr_master_etcd on a real etcd', { skip: noEtcd }, () => {
   });
 
   it('two plugin instances: one acts, the other names it; close() hands over at once; shared state is written only by the acting one', async () => {
-    const a = createHrMasterEtcd(createTestContext<HrMasterEtcdConfig>({ config: config({ instance_name: 'hr-a' }) }).context);
-    await sleep(300);
-    const b = createHrMasterEtcd(createTestContext<HrMasterEtcdConfig>({ config: config({ instance_name: 'hr-b' }) }).context);
-    await sleep(300);
+    // A 10 s lease: a hand-over within 2 s can only come from the resignation, not from expiry.
+    const a = createHrMasterEtcd(createTestContext<HrMasterEtcdConfig>({ config: config({ instance_name: 'hr-a', lease_ttl_seconds: 10 }) }).context);
+    await settle(async () => (await a.check()).acting);
+    const b = createHrMasterEtcd(createTestContext<HrMasterEtcdConfig>({ config: config({ instance_name: 'hr-b', lease_ttl_seconds: 10 }) }).context);
+    await settle(async () => (await b.check()).acting_instance !== null);
     assert.deepEqual([(await a.check()).acting, (await a.check()).acting_instance], [true, 'hr-a']);
     assert.deepEqual([(await b.check()).acting, (await b.check()).acting_instance], [false, 'hr-a']);
     assert.equal(await a.sharedState?.write({ generation: 4, state: { by: 'hr-a' } }), true);
@@ -138,14 +145,14 @@ describe('hr_master_etcd on a real etcd', { skip: noEtcd }, () => {
     while (!(await b.check()).acting && Date.now() - handover < 3000) await sleep(10);
     const took = Date.now() - handover;
     assert.equal((await b.check()).acting, true);
-    assert.ok(took < 1000, `hand-over after close took ${took} ms`);
+    assert.ok(took < 2000, `hand-over after close took ${took} ms`);
     assert.equal((await a.check()).acting, false);
     await b.close?.();
   });
 
   it('the acting instance keeps its role across renewals (several TTLs)', async () => {
     const a = createHrMasterEtcd(createTestContext<HrMasterEtcdConfig>({ config: config({ instance_name: 'hr-long' }) }).context);
-    await sleep(300);
+    await settle(async () => (await a.check()).acting);
     for (let i = 0; i < 8; i += 1) {
       assert.equal((await a.check()).acting, true, `after ${i * 400} ms`);
       await sleep(400);
