@@ -85,9 +85,9 @@ export const hrMasterEtcdConfigSchema: ObjectSchema = {
       default: 'etcd_password',
       description: 'Key in `[passwords]` that holds the etcd user\'s password (read only when `username` is set).',
     },
-    ca_file: { type: 'string', default: '', description: 'PEM CA certificate(s) to trust for https endpoints; empty: the system\'s roots.' },
-    cert_file: { type: 'string', default: '', description: 'PEM client certificate for etcd TLS client authentication (with `key_file`).' },
-    key_file: { type: 'string', default: '', description: 'PEM private key of `cert_file`.' },
+    ca_file: { type: 'string', default: '', description: 'PEM CA certificate file (absolute path) to trust for https endpoints; empty: the system\'s roots.' },
+    cert_file: { type: 'string', default: '', description: 'PEM client certificate file (absolute path) for etcd TLS client authentication, with `key_file`.' },
+    key_file: { type: 'string', default: '', description: 'PEM private key file (absolute path) of `cert_file`.' },
   },
   additionalProperties: false,
 };
