@@ -16,6 +16,7 @@ import { FailoverExecutor } from './failover/failover-executor.js';
 import type { FailoverResult } from './failover/failover-executor.js';
 import { recoverInterruptedFailover } from './failover/journal-recovery.js';
 import { MaintenanceMode } from './failover/maintenance-mode.js';
+import { ActingGuard } from './failover/acting-guard.js';
 import { MasterWatcher } from './monitor/master-watcher.js';
 import { Monitor } from './monitor/monitor.js';
 import type { RemasterResult } from './replication/remaster-service.js';
@@ -70,6 +71,8 @@ export class HandyRep {
   /** `get_status(check_type)`: cluster and server status, after a poll or verify when asked. */
   async getStatus(checkType: 'cached' | 'poll' | 'verify' = 'cached'): Promise<StatusDictionary | ReturnDictionary> {
     return this.guard('get_status', async () => {
+      // Which instance acts is asked fresh (the plugin answers locally), not taken from the last check.
+      await this.resolve(ActingGuard).check();
       if (checkType === 'poll') await this.resolve(AvailabilityService).pollAll();
       else if (checkType === 'verify') await this.resolve(AvailabilityService).verifyAll();
       return this.resolve(InformationApi).getStatus(checkType === 'poll' || checkType === 'verify' ? 'cached' : checkType);

@@ -88,6 +88,13 @@ export class FailoverCheck {
    * entry point of the event-driven watcher (a dropped master connection).
    */
   async masterFailed(master: ServerDefinition, failingSince: number): Promise<FailoverCheckResult> {
+    // Another instance acts: it handles the master; this one only keeps its statuses current.
+    const acting = await this.guard.check();
+    if (!acting.acting) {
+      await this.availability.pollServer(this.registry.get(master.name));
+      this.availability.refreshCluster();
+      return success(`this is not the HandyRep master (${acting.acting_instance ?? 'no instance'} acts): leaving master ${master.name} to it`);
+    }
     let evidence = await this.gatherEvidence(master, failingSince, false);
     let verdict = judgeMaster(evidence);
     // Right after a crash a replica may not have noticed its stream broke yet;
