@@ -1,0 +1,642 @@
+// Failover benchmark: a harness cluster (master pg1, replicas pg2 and pg3,
+// pgbouncer bouncer1 managed by multi_pgbouncer), the HandyRep daemon as a
+// child process (`handyrep daemon`), a writer committing through pgbouncer
+// every 20 ms, a split-brain watcher and a write prober on every server.
+// Each fault is injected and timed against the daemon's own log.
+//
+// Usage (after npm run build):
+//   node test/dist/bench/failover-bench.js [--profile fast|defaults] [--fault NAME[,NAME]] [--runs N] [--switchover N]
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Ack, ConfOverrides, SplitBrainWatcher, Writer } from '../harness/index.js';
+import {
+  api,
+  benchCluster,
+  fmtCount,
+  fmtSeconds,
+  mergeOverrides,
+  PROFILES,
+  readLogFile,
+  sleep,
+  startDaemonChild,
+  summarize,
+  waitUntil,
+  WriteProber,
+  type BenchCluster,
+  type DaemonChild,
+  type LogEntry,
+  type Profile,
+  type ProfileName,
+  type StatusView,
+  type Summary,
+} from './bench-support.js';
+
+export type FaultName = 'host_lost' | 'crash_restart' | 'hung' | 'partition_abort' | 'partition_failover' | 'blip' | 'handyrep_partition';
+
+export const FAULT_NAMES: FaultName[] = ['host_lost', 'crash_restart', 'hung', 'partition_abort', 'partition_failover', 'blip', 'handyrep_partition'];
+
+interface FaultSpec {
+  name: FaultName;
+  label: string;
+  /** What HandyRep is expected to do. */
+  expect: 'failover' | 'restart' | 'abort' | 'no_failover';
+  /** Config beyond the profile. */
+  extra: ConfOverrides;
+  /** Trials can follow each other on one cluster (the topology is unchanged afterwards). */
+  reusable: boolean;
+  /** Waits for the detection window (slow with the defaults profile). */
+  windowBound: boolean;
+}
+
+export const FAULTS: Record<FaultName, FaultSpec> = {
+  host_lost: { name: 'host_lost', label: 'master host lost (postgres SIGKILL + sshd down)', expect: 'failover', extra: {}, reusable: false, windowBound: false },
+  crash_restart: { name: 'crash_restart', label: 'postgres crash (SIGKILL), restart_master = true', expect: 'restart', extra: { failover: { restart_master: true } }, reusable: true, windowBound: false },
+  hung: { name: 'hung', label: 'master hung (SIGSTOP)', expect: 'failover', extra: {}, reusable: false, windowBound: true },
+  partition_abort: {
+    name: 'partition_abort',
+    label: 'master partitioned from everyone, unreachable_master_policy = abort (default)',
+    expect: 'abort',
+    extra: { failover: { unreachable_master_policy: 'abort' } },
+    reusable: true,
+    windowBound: true,
+  },
+  partition_failover: {
+    name: 'partition_failover',
+    label: 'master partitioned from everyone, unreachable_master_policy = failover',
+    expect: 'failover',
+    extra: { failover: { unreachable_master_policy: 'failover' } },
+    reusable: false,
+    windowBound: true,
+  },
+  blip: { name: 'blip', label: '1-second network blip of the master', expect: 'no_failover', extra: {}, reusable: true, windowBound: true },
+  handyrep_partition: { name: 'handyrep_partition', label: 'master cut off from HandyRep only', expect: 'no_failover', extra: {}, reusable: true, windowBound: true },
+};
+
+/** One timed fault. Times are milliseconds after the fault was injected. */
+export interface FailoverRun {
+  profile: ProfileName;
+  fault: FaultName;
+  run: number;
+  /** What happened: failover, restarted in place, no failover, no failover: policy abort, or error. */
+  outcome: string;
+  /** The outcome is the designed one. */
+  as_designed: boolean;
+  new_master: string | null;
+  /** HandyRep's first log line about the master failing (lost connection or failed check). */
+  noticed_ms: number | null;
+  /** HandyRep's decision: the failover_started alert (failover), the abort line (policy abort), the verdict line (restart, no failover). */
+  decided_ms: number | null;
+  /** The promotion step finished (the new master confirmed writable by HandyRep). */
+  promoted_ms: number | null;
+  /** pgbouncer repointed (repoint_proxies step finished). */
+  proxies_ms: number | null;
+  /** First write accepted by the new (or restarted) master, seen by the 20 ms prober. */
+  writable_ms: number | null;
+  /** Writes through pgbouncer succeed again: the first ack after the longest pause that followed the fault. */
+  pgbouncer_writes_ms: number | null;
+  /** Longest pause between two acknowledged commits through pgbouncer around the fault. */
+  write_gap_ms: number | null;
+  acked: number;
+  lost: number;
+  in_doubt: number;
+  split_brain: number;
+  /** A failover (or promotion) that should not have happened, or a second one. */
+  false_failovers: number;
+  /** Partitioned master still running when the run ended (policy failover promotes without fencing it). */
+  old_master_running?: boolean;
+  error?: string;
+  /** The daemon's log from the fault on: [ms after the fault, message]. */
+  log: Array<[number, string]>;
+  /** crash_restart: the last lines of the restarted server's log. */
+  server_log?: string[];
+}
+
+export interface FailoverCaseSummary {
+  profile: ProfileName;
+  fault: FaultName;
+  label: string;
+  expect: string;
+  runs: number;
+  outcomes: Record<string, number>;
+  noticed: Summary | null;
+  decided: Summary | null;
+  promoted: Summary | null;
+  writable: Summary | null;
+  pgbouncer_writes: Summary | null;
+  write_gap: Summary | null;
+  lost: Summary | null;
+  split_brain: number;
+  false_failovers: number;
+}
+
+export interface SwitchoverRun {
+  run: number;
+  result: string;
+  /** The manual_failover call, start to answer. */
+  call_ms: number;
+  /** HandyRep's own writable_after_ms. */
+  handyrep_writable_after_ms: number | null;
+  /** First write accepted by the new master after the call started (prober). */
+  writable_ms: number | null;
+  /** Longest pause between two acknowledged commits through pgbouncer during the switchover. */
+  write_gap_ms: number | null;
+  acked: number;
+  lost: number;
+  split_brain: number;
+  error?: string;
+  /** The daemon's log from the call on: [ms after the call started, message]. */
+  log: Array<[number, string]>;
+}
+
+export interface SwitchoverSummary {
+  runs: number;
+  call: Summary | null;
+  writable: Summary | null;
+  write_gap: Summary | null;
+  lost: Summary | null;
+  split_brain: number;
+}
+
+// ----- an environment: cluster + daemon + observers ------------------------------------------
+
+interface Env {
+  bc: BenchCluster;
+  daemon: DaemonChild;
+  writer: Writer;
+  watcher: SplitBrainWatcher;
+  prober: WriteProber;
+}
+
+async function openEnv(profile: Profile, extra: ConfOverrides): Promise<Env> {
+  // BENCH_VERBOSE=1: the daemon logs debug lines too (to see where time goes; adds log overhead).
+  const verbose: ConfOverrides = process.env['BENCH_VERBOSE'] ? { handyrep: { log_verbose: true } } : {};
+  const bc = await benchCluster(mergeOverrides(profile.overrides, extra, verbose));
+  let daemon: DaemonChild | undefined;
+  let writer: Writer | undefined;
+  let watcher: SplitBrainWatcher | undefined;
+  let prober: WriteProber | undefined;
+  try {
+    await WriteProber.prepare(bc.cluster);
+    daemon = await startDaemonChild(bc.configFile);
+    const init = await api<{ result: string; details: string }>(daemon.url, 'connection_proxy_init', {});
+    if (init.result !== 'SUCCESS') throw new Error(`connection_proxy_init: ${init.details}`);
+    const d = daemon;
+    if (!(await waitUntil(async () => allHealthy(await api<StatusView>(d.url, 'get_status')), 30_000, 200))) {
+      throw new Error(`servers not healthy: ${JSON.stringify(await api(d.url, 'get_status'))}`);
+    }
+    watcher = await bc.cluster.startSplitBrainWatcher();
+    writer = await bc.cluster.startWriter({ host: bc.cluster.pgbouncers[0]!.name, intervalMs: 20 });
+    prober = new WriteProber(bc.cluster, bc.cluster.postgresHosts.map((h) => h.name)).start();
+    await writer.waitForAcks(20, 20_000);
+    return { bc, daemon, writer, watcher, prober };
+  } catch (err) {
+    await closeEnv({ bc, daemon, writer, watcher, prober } as Partial<Env> as Env);
+    throw err;
+  }
+}
+
+function allHealthy(status: StatusView): boolean {
+  const servers = Object.values(status.servers ?? {});
+  return servers.length > 0 && servers.every((s) => !s.enabled || s.status === 'healthy');
+}
+
+async function closeEnv(env: Partial<Env>): Promise<void> {
+  await env.prober?.stop().catch(() => undefined);
+  await env.writer?.stop().catch(() => undefined);
+  await env.watcher?.stop().catch(() => undefined);
+  await env.daemon?.stop().catch(() => undefined);
+  if (env.bc) {
+    await env.bc.cluster.faults.healAll().catch(() => undefined);
+    for (const h of env.bc.cluster.postgresHosts) await env.bc.cluster.faults.resume(h.name).catch(() => undefined);
+    await env.bc.cluster.teardown();
+  }
+}
+
+// ----- one trial -------------------------------------------------------------------------------
+
+interface Deadlines {
+  /** How long a failover may take before the run counts as failed. */
+  actMs: number;
+  /** How long to keep watching for a wrong decision. */
+  observeMs: number;
+}
+
+function deadlines(profile: Profile): Deadlines {
+  // Ambiguous cases: window + verification (SSH, SQL time-outs) + fencing time-outs, with room.
+  // Observation (the blip is healed after 1 s; the HandyRep-only cut is held this long): longer than
+  // a full retry window plus verification (fast 4 s + 3 s), resp. than the whole 27 s window (defaults).
+  return profile.name === 'fast' ? { actMs: 40_000, observeMs: 10_000 } : { actMs: 150_000, observeMs: 30_000 };
+}
+
+function firstMatch(log: LogEntry[], t0: number, re: RegExp): number | null {
+  const hit = log.find((e) => e.time >= t0 && re.test(e.msg));
+  return hit ? hit.time - t0 : null;
+}
+
+/**
+ * The longest pause between two acknowledged commits in [from, to] (the last
+ * ack before `from` opens the first pause): its length and the time of the
+ * ack that ended it (undefined when writes had not resumed by `to`).
+ */
+function longestGap(acks: Ack[], from: number, to: number): { gap: number; resumedAt: number | undefined } {
+  const inWindow = acks.filter((a) => a.t >= from && a.t <= to).map((a) => a.t);
+  const before = acks.filter((a) => a.t < from).at(-1);
+  const points = [before ? before.t : from, ...inWindow];
+  let gap = 0;
+  let resumedAt: number | undefined;
+  for (let i = 1; i < points.length; i++) {
+    if (points[i]! - points[i - 1]! > gap) {
+      gap = points[i]! - points[i - 1]!;
+      resumedAt = points[i];
+    }
+  }
+  const open = to - points[points.length - 1]!;
+  if (open > gap) return { gap: open, resumedAt: undefined };
+  return { gap, resumedAt };
+}
+
+async function trial(env: Env, profile: Profile, fault: FaultSpec, run: number): Promise<FailoverRun> {
+  const { cluster } = env.bc;
+  const { daemon, writer, watcher, prober } = env;
+  const limits = deadlines(profile);
+  const master = 'pg1';
+  const replicas = cluster.replicas.map((h) => h.name);
+  // The held connection is in place and the writer is flowing.
+  await waitUntil(async () => (await api<StatusView>(daemon.url, 'get_status')).servers[master]?.status === 'healthy', 60_000, 200);
+  await writer.waitForAcks(20, 20_000);
+  await sleep(1500);
+  const violationsBefore = watcher.violations.length;
+  const ackIndexBefore = writer.acked.length;
+  const inDoubtBefore = writer.inDoubt.length;
+
+  let t0 = 0;
+  const record: FailoverRun = {
+    profile: profile.name,
+    fault: fault.name,
+    run,
+    outcome: 'error',
+    as_designed: false,
+    new_master: null,
+    noticed_ms: null,
+    decided_ms: null,
+    promoted_ms: null,
+    proxies_ms: null,
+    writable_ms: null,
+    pgbouncer_writes_ms: null,
+    write_gap_ms: null,
+    acked: 0,
+    lost: 0,
+    in_doubt: 0,
+    split_brain: 0,
+    false_failovers: 0,
+    log: [],
+  };
+  const newMasterWritable = (): string | undefined => replicas.find((r) => prober.firstWriteAfterArm.has(r));
+  const ackAfter = (t: number): Ack | undefined => writer.acked.slice(ackIndexBefore).find((a) => a.sent >= t);
+  let end = 0;
+  try {
+    switch (fault.name) {
+      case 'host_lost':
+      case 'crash_restart': {
+        if (fault.name === 'host_lost') await cluster.faults.sshDown(master);
+        // SIGKILL sent here rather than by faults.kill, which lists the postmaster's children first
+        // (tens of ms): the clock starts at the signal. Its backends exit on their own at once.
+        const pid = cluster.postmasterPid(master);
+        if (!pid) throw new Error(`no postmaster on ${master}`);
+        t0 = Date.now();
+        prober.arm(t0);
+        process.kill(pid, 'SIGKILL');
+        break;
+      }
+      case 'hung':
+        t0 = Date.now();
+        prober.arm(t0);
+        await cluster.faults.hang(master);
+        break;
+      case 'partition_abort':
+      case 'partition_failover':
+      case 'blip':
+        t0 = Date.now();
+        prober.arm(t0);
+        await cluster.faults.partition(master);
+        break;
+      case 'handyrep_partition':
+        t0 = Date.now();
+        prober.arm(t0);
+        await cluster.faults.partitionFromHandyrep(master);
+        break;
+    }
+
+    if (fault.expect === 'failover') {
+      await waitUntil(() => newMasterWritable() !== undefined, limits.actMs, 10);
+      const nm = newMasterWritable();
+      if (nm) {
+        record.new_master = nm;
+        record.writable_ms = prober.firstWriteAfterArm.get(nm)! - t0;
+        await waitUntil(() => readLogFile(env.bc.logFile).some((e) => e.time >= t0 && /^ALERT failover_finished/.test(e.msg)), 30_000, 100);
+        const writableAt = prober.firstWriteAfterArm.get(nm)!;
+        await waitUntil(() => ackAfter(writableAt) !== undefined, 30_000, 20);
+      }
+    } else if (fault.expect === 'restart') {
+      await waitUntil(() => prober.firstWriteAfterArm.has(master), limits.actMs, 10);
+      const w = prober.firstWriteAfterArm.get(master);
+      if (w !== undefined) record.writable_ms = w - t0;
+      await waitUntil(() => ackAfter(w ?? t0) !== undefined, 30_000, 20);
+      await sleep(3000); // room for a wrong second decision
+    } else if (fault.expect === 'abort') {
+      await waitUntil(() => readLogFile(env.bc.logFile).some((e) => e.time >= t0 && /unreachable_master_policy = abort/.test(e.msg)), limits.actMs, 100);
+      const healAt = Date.now();
+      await cluster.faults.heal(master);
+      await waitUntil(() => ackAfter(healAt) !== undefined, 30_000, 20);
+    } else if (fault.name === 'blip') {
+      await sleep(1000);
+      await cluster.faults.heal(master);
+      await sleep(limits.observeMs);
+    } else {
+      await sleep(limits.observeMs);
+      await cluster.faults.healFromHandyrep(master);
+      await sleep(2000);
+    }
+    end = Date.now();
+    if (fault.name === 'crash_restart') {
+      // The restarted server's own log (restart_pg_ctl's pg_ctl -l file), to see where restart time goes.
+      try {
+        record.server_log = readFileSync(join(cluster.host(master).pgdata, 'log', 'handyrep-pg_ctl.log'), 'utf8').split('\n').filter(Boolean).slice(-15);
+      } catch {
+        /* not started by HandyRep */
+      }
+    }
+
+    const log = readLogFile(env.bc.logFile).filter((e) => e.time >= t0 - 50);
+    record.log = log.slice(0, process.env['BENCH_VERBOSE'] ? 400 : 80).map((e) => [e.time - t0, `${e.level} ${e.msg}`.slice(0, 400)]);
+    record.noticed_ms = firstMatch(log, t0, new RegExp(`^(connection to master ${master} lost|master ${master} failed its check)`));
+    record.promoted_ms = firstMatch(log, t0, /^failover step promote \S+: SUCCESS/);
+    record.proxies_ms = firstMatch(log, t0, /^failover step repoint_proxies/);
+    const started = firstMatch(log, t0, /^ALERT failover_started/);
+    const aborted = firstMatch(log, t0, /unreachable_master_policy = abort/);
+    const restarted = firstMatch(log, t0, /^ALERT status_warning: master \S+ had stopped and was restarted in place/);
+    const promotions = log.filter((e) => /^failover step promote \S+: SUCCESS/.test(e.msg)).length;
+    const promotedReplicas = replicas.filter((r) => (prober.firstWriteAfterArm.get(r) ?? Infinity) <= end);
+    // Writes through pgbouncer are back when the outage the fault caused ends: the ack closing the
+    // longest pause (a commit acknowledged in the few ms before the fault took hold doesn't count).
+    const outage = longestGap(writer.acked, t0, end);
+    record.write_gap_ms = outage.gap;
+    record.pgbouncer_writes_ms = outage.resumedAt === undefined ? null : outage.resumedAt - t0;
+
+    switch (fault.expect) {
+      case 'failover':
+        record.decided_ms = started;
+        record.outcome = record.new_master ? 'failover' : promotions > 0 ? 'failover (new master not writable)' : 'no failover';
+        record.as_designed = record.new_master !== null && record.pgbouncer_writes_ms !== null;
+        record.false_failovers = Math.max(0, promotions - 1);
+        if (fault.name === 'partition_failover') record.old_master_running = cluster.isPostgresRunning(master);
+        break;
+      case 'restart':
+        record.decided_ms = firstMatch(log, t0, new RegExp(`^master ${master} failed its check`));
+        record.outcome = promotions > 0 || promotedReplicas.length > 0 ? 'failover' : restarted !== null ? 'restarted in place' : record.writable_ms !== null ? 'accepting again (not restarted by HandyRep?)' : 'not restarted';
+        record.false_failovers = Math.max(promotions, promotedReplicas.length);
+        record.as_designed = record.false_failovers === 0 && restarted !== null;
+        break;
+      case 'abort':
+        record.decided_ms = aborted;
+        record.false_failovers = Math.max(promotions, promotedReplicas.length);
+        record.outcome = record.false_failovers > 0 ? 'failover' : aborted !== null ? 'no failover: policy abort' : 'no decision within the deadline';
+        record.as_designed = record.false_failovers === 0 && aborted !== null;
+        break;
+      case 'no_failover':
+        // The verdict that settled it: alive, cut off from HandyRep only, answered a re-poll, or verified.
+        record.decided_ms = firstMatch(log, t0, /failed its check: (?!.*retrying before verifying)|answered again after|verified after failed polls/);
+        record.false_failovers = Math.max(promotions, promotedReplicas.length);
+        record.outcome = record.false_failovers > 0 ? 'false failover' : 'no failover';
+        record.as_designed = record.false_failovers === 0;
+        break;
+    }
+  } catch (err) {
+    record.error = err instanceof Error ? err.message : String(err);
+    record.outcome = 'error';
+  }
+
+  // Commits: acknowledged ones missing on the master that survived.
+  const survivor = record.new_master ?? master;
+  try {
+    if (fault.name === 'partition_abort' || fault.name === 'blip' || fault.name === 'handyrep_partition') {
+      await waitUntil(async () => (await cluster.query(master, 'SELECT 1', [], { timeoutMs: 1000 })).length === 1, 10_000, 200);
+    }
+    const mine = writer.acked.slice(ackIndexBefore);
+    const ids = new Set(mine.map((a) => a.id));
+    const check = await cluster.checkCommits(writer, survivor);
+    record.acked = mine.length;
+    record.lost = check.missing.filter((a) => ids.has(a.id)).length;
+  } catch (err) {
+    record.error = `${record.error ? `${record.error}; ` : ''}commit check: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  record.in_doubt = writer.inDoubt.length - inDoubtBefore;
+  record.split_brain = watcher.violations.length - violationsBefore;
+  if (record.split_brain > 0) record.as_designed = false;
+  return record;
+}
+
+/** Brings a reused cluster back to the starting point between trials. */
+async function recover(env: Env, fault: FaultSpec): Promise<void> {
+  const { cluster } = env.bc;
+  await cluster.faults.healAll();
+  if (fault.name === 'crash_restart' && !cluster.isPostgresRunning('pg1')) await cluster.faults.start('pg1');
+  await cluster.waitStreaming(cluster.replicas, cluster.master, 60_000);
+  await waitUntil(async () => allHealthy(await api<StatusView>(env.daemon.url, 'get_status')), 60_000, 200);
+}
+
+export interface CaseRequest {
+  profile: ProfileName;
+  fault: FaultName;
+  runs: number;
+}
+
+function log(line: string): void {
+  console.log(line);
+}
+
+export function describeRun(r: FailoverRun): string {
+  const f = (v: number | null): string => (v === null ? '–' : `${v}`);
+  return `  ${r.profile}/${r.fault} run ${r.run}: ${r.outcome}${r.new_master ? ` → ${r.new_master}` : ''}; noticed ${f(r.noticed_ms)} ms, decided ${f(r.decided_ms)} ms, promoted ${f(r.promoted_ms)} ms, writable ${f(r.writable_ms)} ms, via pgbouncer ${f(r.pgbouncer_writes_ms)} ms, longest write gap ${f(r.write_gap_ms)} ms; acked ${r.acked}, lost ${r.lost}, in doubt ${r.in_doubt}, split-brain ${r.split_brain}, false failovers ${r.false_failovers}${r.old_master_running !== undefined ? `, old master still running: ${r.old_master_running}` : ''}${r.error ? `; ERROR ${r.error}` : ''}`;
+}
+
+/** Runs `runs` trials of one fault with one profile. */
+export async function runCase(req: CaseRequest): Promise<FailoverRun[]> {
+  const profile = PROFILES[req.profile];
+  const fault = FAULTS[req.fault];
+  const runs: FailoverRun[] = [];
+  if (fault.reusable) {
+    let env: Env | undefined;
+    try {
+      env = await openEnv(profile, fault.extra);
+      for (let i = 1; i <= req.runs; i++) {
+        if (i > 1) await recover(env, fault);
+        const r = await trial(env, profile, fault, i);
+        runs.push(r);
+        log(describeRun(r));
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log(`  ${req.profile}/${req.fault}: ERROR ${message}`);
+      runs.push(errorRun(req, runs.length + 1, message));
+    } finally {
+      if (env) await closeEnv(env);
+    }
+    return runs;
+  }
+  for (let i = 1; i <= req.runs; i++) {
+    let env: Env | undefined;
+    try {
+      env = await openEnv(profile, fault.extra);
+      const r = await trial(env, profile, fault, i);
+      runs.push(r);
+      log(describeRun(r));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log(`  ${req.profile}/${req.fault} run ${i}: ERROR ${message}`);
+      runs.push(errorRun(req, i, message));
+    } finally {
+      if (env) await closeEnv(env);
+    }
+  }
+  return runs;
+}
+
+function errorRun(req: CaseRequest, run: number, message: string): FailoverRun {
+  return {
+    profile: req.profile,
+    fault: req.fault,
+    run,
+    outcome: 'error',
+    as_designed: false,
+    new_master: null,
+    noticed_ms: null,
+    decided_ms: null,
+    promoted_ms: null,
+    proxies_ms: null,
+    writable_ms: null,
+    pgbouncer_writes_ms: null,
+    write_gap_ms: null,
+    acked: 0,
+    lost: 0,
+    in_doubt: 0,
+    split_brain: 0,
+    false_failovers: 0,
+    error: message,
+    log: [],
+  };
+}
+
+export function summarizeCase(profile: ProfileName, fault: FaultName, runs: FailoverRun[]): FailoverCaseSummary {
+  const ok = runs.filter((r) => r.outcome !== 'error');
+  const outcomes: Record<string, number> = {};
+  for (const r of runs) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  return {
+    profile,
+    fault,
+    label: FAULTS[fault].label,
+    expect: FAULTS[fault].expect,
+    runs: runs.length,
+    outcomes,
+    noticed: summarize(ok.map((r) => r.noticed_ms)),
+    decided: summarize(ok.map((r) => r.decided_ms)),
+    promoted: summarize(ok.map((r) => r.promoted_ms)),
+    writable: summarize(ok.map((r) => r.writable_ms)),
+    pgbouncer_writes: summarize(ok.map((r) => r.pgbouncer_writes_ms)),
+    write_gap: summarize(ok.map((r) => r.write_gap_ms)),
+    lost: summarize(ok.map((r) => r.lost)),
+    split_brain: runs.reduce((n, r) => n + r.split_brain, 0),
+    false_failovers: runs.reduce((n, r) => n + r.false_failovers, 0),
+  };
+}
+
+// ----- planned switchover --------------------------------------------------------------------------
+
+export async function runSwitchover(runs: number): Promise<SwitchoverRun[]> {
+  const out: SwitchoverRun[] = [];
+  for (let i = 1; i <= runs; i++) {
+    let env: Env | undefined;
+    const rec: SwitchoverRun = { run: i, result: 'error', call_ms: 0, handyrep_writable_after_ms: null, writable_ms: null, write_gap_ms: null, acked: 0, lost: 0, split_brain: 0, log: [] };
+    try {
+      env = await openEnv(PROFILES.fast, {});
+      const { writer, watcher, prober, daemon, bc } = env;
+      await writer.waitForAcks(50, 20_000);
+      const ackIndexBefore = writer.acked.length;
+      const violationsBefore = watcher.violations.length;
+      const t0 = Date.now();
+      prober.arm(t0);
+      const result = await api<{ result: string; details: string; writable_after_ms?: number }>(daemon.url, 'manual_failover', { newmaster: 'pg2', remaster: true });
+      rec.call_ms = Date.now() - t0;
+      rec.result = result.result === 'SUCCESS' ? 'SUCCESS' : `FAIL: ${result.details}`;
+      rec.handyrep_writable_after_ms = result.writable_after_ms ?? null;
+      const w = prober.firstWriteAfterArm.get('pg2');
+      rec.writable_ms = w === undefined ? null : w - t0;
+      await waitUntil(() => writer.acked.slice(ackIndexBefore).some((a) => a.sent >= t0 + rec.call_ms), 20_000, 20);
+      await sleep(1000);
+      const end = Date.now();
+      rec.write_gap_ms = longestGap(writer.acked, t0, end).gap;
+      rec.log = readLogFile(bc.logFile)
+        .filter((e) => e.time >= t0 - 50)
+        .slice(0, 60)
+        .map((e) => [e.time - t0, `${e.level} ${e.msg}`.slice(0, 400)]);
+      await writer.stop();
+      const check = await bc.cluster.checkCommits(writer, 'pg2');
+      rec.acked = writer.acked.length;
+      rec.lost = check.missing.length;
+      rec.split_brain = watcher.violations.length - violationsBefore;
+    } catch (err) {
+      rec.error = err instanceof Error ? err.message : String(err);
+    } finally {
+      if (env) await closeEnv(env);
+    }
+    log(`  switchover run ${i}: ${rec.result}; call ${rec.call_ms} ms, HandyRep writable_after ${rec.handyrep_writable_after_ms ?? '–'} ms, prober writable ${rec.writable_ms ?? '–'} ms, longest write gap via pgbouncer ${rec.write_gap_ms ?? '–'} ms; acked ${rec.acked}, lost ${rec.lost}, split-brain ${rec.split_brain}${rec.error ? `; ERROR ${rec.error}` : ''}`);
+    out.push(rec);
+  }
+  return out;
+}
+
+export function summarizeSwitchover(runs: SwitchoverRun[]): SwitchoverSummary {
+  const ok = runs.filter((r) => r.result === 'SUCCESS');
+  return {
+    runs: runs.length,
+    call: summarize(ok.map((r) => r.call_ms)),
+    writable: summarize(ok.map((r) => r.writable_ms)),
+    write_gap: summarize(ok.map((r) => r.write_gap_ms)),
+    lost: summarize(ok.map((r) => r.lost)),
+    split_brain: runs.reduce((n, r) => n + r.split_brain, 0),
+  };
+}
+
+export function printCase(s: FailoverCaseSummary): void {
+  const outcomes = Object.entries(s.outcomes).map(([k, v]) => `${k} ×${v}`).join(', ');
+  log(`${s.profile} · ${s.label}: ${outcomes}`);
+  log(`    noticed ${fmtSeconds(s.noticed)} · decided ${fmtSeconds(s.decided)} · writable ${fmtSeconds(s.writable)} · via pgbouncer ${fmtSeconds(s.pgbouncer_writes)} · commits lost ${fmtCount(s.lost)} · split-brain ${s.split_brain} · false failovers ${s.false_failovers}`);
+}
+
+// ----- standalone ---------------------------------------------------------------------------------
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const { values } = parseArgs({
+    options: {
+      profile: { type: 'string', default: 'fast' },
+      fault: { type: 'string', default: 'host_lost' },
+      runs: { type: 'string', default: '1' },
+      switchover: { type: 'string', default: '0' },
+    },
+  });
+  const profile = values.profile as ProfileName;
+  for (const fault of String(values.fault).split(',').filter(Boolean) as FaultName[]) {
+    if (!FAULTS[fault]) throw new Error(`unknown fault ${fault}; one of ${FAULT_NAMES.join(', ')}`);
+    const runs = await runCase({ profile, fault, runs: Number(values.runs) });
+    printCase(summarizeCase(profile, fault, runs));
+    if (process.env['BENCH_LOG']) for (const r of runs) console.log(r.log.map(([t, m]) => `    ${t} ${m}`).join('\n'));
+  }
+  const sw = Number(values.switchover);
+  if (sw > 0) {
+    const runs = await runSwitchover(sw);
+    if (process.env['BENCH_LOG']) for (const r of runs) console.log(r.log.map(([t, m]) => `    ${t} ${m}`).join('\n'));
+    console.log(JSON.stringify(summarizeSwitchover(runs)));
+  }
+}

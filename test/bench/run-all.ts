@@ -1,0 +1,364 @@
+// `npm run bench`: every benchmark of issue #8, printed as tables and written
+// to bench-results/bench-<time>.json (+ latest.json and latest.md).
+//
+//   1. failover times (test/bench/failover-bench.ts), both profiles, a planned switchover
+//   2. pollAll scaling over 1, 10, 50, 100 definitions (poll-scaling.ts)
+//   3. get_status latency through the daemon under load (daemon-bench.ts)
+//   4. the daemon's RSS and CPU while idle-polling 10 servers (daemon-bench.ts)
+//
+// Options:
+//   --full            the complete failover matrix: 5 runs of every fault with both profiles
+//   --quick           1 run of everything, 15 s footprint, 5 s per API level (a smoke test)
+//   --runs N          runs of every failover case (overrides the plan)
+//   --only LIST       failover,poll,api,footprint (api and footprint share one daemon run)
+//   --profiles LIST   fast,defaults
+//   --faults LIST     host_lost,crash_restart,hung,partition_abort,partition_failover,blip,handyrep_partition
+//   --update-docs     also replace the figures in docs/performance.md
+//   --render FILE     print (and with --update-docs, copy) the tables of an earlier result file; runs nothing
+// Figures are printed, never asserted. Needs root (the test harness).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setSignalTeardown, liveClusters } from '../harness/index.js';
+import { fmtCount, fmtSeconds, machineInfo, otherHarnessClusters, PROFILES, REPO_ROOT, RESULTS_DIR, type MachineInfo, type ProfileName, type Summary } from './bench-support.js';
+import { runDaemonBench, type DaemonBenchResult } from './daemon-bench.js';
+import {
+  FAULT_NAMES,
+  FAULTS,
+  runCase,
+  runSwitchover,
+  summarizeCase,
+  summarizeSwitchover,
+  type FailoverCaseSummary,
+  type FailoverRun,
+  type FaultName,
+  type SwitchoverRun,
+  type SwitchoverSummary,
+} from './failover-bench.js';
+import { runPollScaling, type PollScalingResult } from './poll-scaling.js';
+
+const { values } = parseArgs({
+  options: {
+    full: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    only: { type: 'string' },
+    profiles: { type: 'string' },
+    faults: { type: 'string' },
+    'update-docs': { type: 'boolean', default: false },
+    render: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+  process.exit(0);
+}
+if (values.render) {
+  const earlier = JSON.parse(readFileSync(values.render, 'utf8')) as Results;
+  earlier.goals = evaluateGoals(earlier, Object.keys(earlier.profiles ?? PROFILES) as ProfileName[]);
+  const md = renderMarkdown(earlier, Object.keys(earlier.profiles ?? PROFILES) as ProfileName[]);
+  console.log(md);
+  if (values['update-docs']) {
+    updateDocs(md);
+    console.log('docs/performance.md updated');
+  }
+  process.exit(0);
+}
+if (process.getuid?.() !== 0) {
+  console.error('npm run bench needs root: it builds real clusters with the test harness (PostgreSQL, sshd, pgbouncer, iptables on 127.x addresses).');
+  process.exit(1);
+}
+
+const only = new Set((values.only ?? 'failover,poll,api,footprint').split(',').map((s) => s.trim()));
+const profiles = (values.profiles ?? 'fast,defaults').split(',').map((s) => s.trim()) as ProfileName[];
+const faults = (values.faults ?? FAULT_NAMES.join(',')).split(',').map((s) => s.trim()) as FaultName[];
+for (const p of profiles) if (!PROFILES[p]) throw new Error(`unknown profile ${p}`);
+for (const f of faults) if (!FAULTS[f]) throw new Error(`unknown fault ${f}; one of ${FAULT_NAMES.join(', ')}`);
+const mode = values.full ? 'full' : values.quick ? 'quick' : 'default';
+
+/**
+ * Runs per case. Default (~15 min on 2 cores): the fast profile 5 runs of
+ * host lost, crash and hung, 3 of the two partitions (each waits out ~20 s
+ * of SSH time-outs) and of the two no-failover cases (each watches ~10 s);
+ * the defaults profile 5 runs of the event-driven faults (host lost, crash)
+ * and 1 of each case that waits out its ~27 s window. --full: 5 of everything.
+ */
+function runsFor(profile: ProfileName, fault: FaultName): number {
+  if (values.runs) return Number(values.runs);
+  if (mode === 'quick') return 1;
+  if (mode === 'full') return 5;
+  if (profile === 'fast') return ['partition_abort', 'partition_failover', 'blip', 'handyrep_partition'].includes(fault) ? 3 : 5;
+  return FAULTS[fault].windowBound ? 1 : 5;
+}
+const switchoverRuns = values.runs ? Number(values.runs) : mode === 'quick' ? 1 : 5;
+
+// The harness tears clusters down on SIGINT/SIGTERM itself; keep that.
+setSignalTeardown(true);
+
+const started = Date.now();
+const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+const machine: MachineInfo = machineInfo();
+console.log(`HandyRep benchmarks (${mode}) on ${machine.nproc} × ${machine.cpu_model}, ${machine.memory_gib} GiB, Linux ${machine.kernel}, Node ${machine.node}, ${machine.postgresql}`);
+if (machine.other_harness_clusters_at_start > 0 || machine.load_average_at_start[0]! > 1) {
+  console.log(`note: shared machine — load average ${machine.load_average_at_start.join(' ')}, ${machine.other_harness_clusters_at_start} other harness cluster slot(s) in use; figures will be noisy`);
+}
+
+interface Results {
+  generated_at: string;
+  mode: string;
+  command: string;
+  duration_s: number;
+  machine: MachineInfo & { load_average_at_end: number[]; other_harness_clusters_at_end: number };
+  profiles: typeof PROFILES;
+  failover?: { cases: FailoverCaseSummary[]; runs: FailoverRun[]; switchover: SwitchoverSummary; switchover_runs: SwitchoverRun[] };
+  poll_scaling?: PollScalingResult;
+  daemon?: DaemonBenchResult;
+  goals: Goal[];
+  /** Benchmarks that could not run, and why. */
+  errors: string[];
+}
+
+interface Goal {
+  goal: string;
+  measured: string;
+  /** met, not met, not measured, or a qualified form of them. */
+  status: string;
+}
+
+const results: Partial<Results> = {};
+
+const errors: string[] = [];
+async function section(name: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    const message = `${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+    errors.push(message);
+    console.log(`ERROR ${message}`);
+  }
+}
+
+await section('failover', async () => {
+  if (!only.has('failover')) return;
+  const cases: FailoverCaseSummary[] = [];
+  const allRuns: FailoverRun[] = [];
+  for (const profile of profiles) {
+    for (const fault of faults) {
+      const n = runsFor(profile, fault);
+      console.log(`\n[${elapsed()}] failover: ${profile} profile · ${FAULTS[fault].label} · ${n} run(s)`);
+      const runs = await runCase({ profile, fault, runs: n });
+      allRuns.push(...runs);
+      cases.push(summarizeCase(profile, fault, runs));
+    }
+  }
+  console.log(`\n[${elapsed()}] planned switchover (manual_failover pg1 → pg2 with remaster) · ${switchoverRuns} run(s)`);
+  const swRuns = await runSwitchover(switchoverRuns);
+  results.failover = { cases, runs: allRuns, switchover: summarizeSwitchover(swRuns), switchover_runs: swRuns };
+});
+
+await section('poll scaling', async () => {
+  if (!only.has('poll')) return;
+  console.log(`\n[${elapsed()}] poll scaling`);
+  results.poll_scaling = await runPollScaling(mode === 'quick' ? 10 : 30);
+});
+
+await section('daemon', async () => {
+  if (!only.has('api') && !only.has('footprint')) return;
+  console.log(`\n[${elapsed()}] daemon footprint and get_status latency`);
+  results.daemon = await runDaemonBench(mode === 'quick' ? { footprintS: 15, apiS: 5 } : { footprintS: 60, apiS: 10 });
+});
+
+const final: Results = {
+  generated_at: new Date().toISOString(),
+  mode,
+  command: `node test/dist/bench/run-all.js ${process.argv.slice(2).join(' ')}`.trim(),
+  duration_s: Math.round((Date.now() - started) / 1000),
+  machine: { ...machine, load_average_at_end: loadavg().map((x) => Math.round(x * 100) / 100), other_harness_clusters_at_end: otherHarnessClusters() },
+  profiles: PROFILES,
+  ...results,
+  goals: evaluateGoals(results, profiles),
+  errors,
+};
+
+const markdown = renderMarkdown(final, profiles);
+console.log(`\n${markdown}`);
+mkdirSync(RESULTS_DIR, { recursive: true });
+const stamp = final.generated_at.replace(/[:.]/g, '-');
+const file = join(RESULTS_DIR, `bench-${stamp}.json`);
+writeFileSync(file, `${JSON.stringify(final, null, 2)}\n`);
+writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(final, null, 2)}\n`);
+writeFileSync(join(RESULTS_DIR, 'latest.md'), markdown);
+console.log(`results: ${file} (also bench-results/latest.json, latest.md); ${final.duration_s} s in all`);
+if (values['update-docs']) {
+  updateDocs(markdown);
+  console.log('docs/performance.md updated');
+}
+if (liveClusters().length > 0) console.log(`warning: ${liveClusters().length} cluster(s) still up; tearing down at exit`);
+if (errors.length > 0) process.exitCode = 1;
+
+// ----- goals -------------------------------------------------------------------------------------
+
+function caseOf(r: Partial<Results>, profile: ProfileName, fault: FaultName): FailoverCaseSummary | undefined {
+  return r.failover?.cases.find((c) => c.profile === profile && c.fault === fault);
+}
+
+function evaluateGoals(r: Partial<Results>, profiles: ProfileName[]): Goal[] {
+  const goals: Goal[] = [];
+  const s = (x: number): string => `${(x / 1000).toFixed(2)} s`;
+  const med = (sum: Summary | null): number | null => sum?.median ?? null;
+  for (const profile of profiles) {
+    const p = PROFILES[profile];
+    const hostLost = med(caseOf(r, profile, 'host_lost')?.writable ?? null);
+    goals.push({
+      goal: `host lost → writable new master ≤ 0.5 s median (${profile})`,
+      measured: hostLost === null ? '–' : `median ${s(hostLost)}`,
+      status: hostLost === null ? 'not measured' : hostLost <= 500 ? 'met' : 'not met',
+    });
+    for (const fault of ['hung', 'partition_failover'] as FaultName[]) {
+      const c = caseOf(r, profile, fault);
+      const w = med(c?.writable ?? null);
+      const limit = p.window_s * 1000 + 500;
+      goals.push({
+        goal: `${fault === 'hung' ? 'hung' : 'partitioned (policy failover)'} → writable ≤ window ${p.window_s} s + 0.5 s (${profile})`,
+        measured: w === null ? '–' : `median ${s(w)} (n=${c?.writable?.n})`,
+        status: w === null ? 'not measured' : w <= limit ? 'met' : 'not met',
+      });
+    }
+    const abort = caseOf(r, profile, 'partition_abort');
+    if (abort) {
+      goals.push({
+        goal: `partitioned, policy abort (default) → no promotion while the old master may accept writes (${profile})`,
+        measured: `${Object.entries(abort.outcomes).map(([k, v]) => `${k} ×${v}`).join(', ')}; decided after ${fmtSeconds(abort.decided)}`,
+        status: abort.false_failovers === 0 && abort.split_brain === 0 && (abort.outcomes['no failover: policy abort'] ?? 0) === abort.runs ? 'met' : 'not met',
+      });
+    }
+    const crash = med(caseOf(r, profile, 'crash_restart')?.writable ?? null);
+    goals.push({
+      goal: `crash with restart_master → writable again ≤ 1.5 s (${profile})`,
+      measured: crash === null ? '–' : `median ${s(crash)}`,
+      status: crash === null ? 'not measured' : crash <= 1500 ? 'met' : 'not met',
+    });
+  }
+  if (r.failover) {
+    const ff = r.failover.cases.reduce((n, c) => n + c.false_failovers, 0);
+    const sb = r.failover.cases.reduce((n, c) => n + c.split_brain, 0) + r.failover.switchover.split_brain;
+    const runs = r.failover.runs.length + r.failover.switchover_runs.length;
+    goals.push({ goal: '0 false failovers', measured: `${ff} in ${runs} runs`, status: ff === 0 ? 'met' : 'not met' });
+    goals.push({ goal: '0 split-brain moments', measured: `${sb} in ${runs} runs`, status: sb === 0 ? 'met' : 'not met' });
+  }
+  const poll100 = r.poll_scaling?.rows.find((row) => row.definitions === 100);
+  goals.push({
+    goal: 'pollAll(100) ≤ 2× a single poll',
+    measured: poll100 ? `${poll100.ratio_to_single}× (${poll100.wall_ms.median} ms vs ${r.poll_scaling!.rows[0]!.wall_ms.median} ms)` : '–',
+    status: poll100 ? (poll100.ratio_to_single <= 2 ? 'met' : 'not met') : 'not measured',
+  });
+  const apiRows = r.daemon?.api.rows ?? [];
+  const metAt = apiRows.filter((row) => row.p99_ms < 5).map((row) => row.concurrency);
+  goals.push({
+    goal: 'get_status p99 < 5 ms',
+    measured: apiRows.length ? apiRows.map((row) => `${row.p99_ms} ms at ${row.concurrency} conn.`).join(', ') : '–',
+    status: apiRows.length === 0 ? 'not measured' : metAt.length === apiRows.length ? 'met' : metAt.length > 0 ? `met at ${metAt.join(', ')} conn. only` : 'not met',
+  });
+  const fp = r.daemon?.footprint;
+  const loadedRss = apiRows.length ? Math.max(...apiRows.map((row) => row.daemon_rss_mb_after)) : null;
+  goals.push({
+    goal: 'daemon RSS < 100 MB (idle-polling 10 servers)',
+    measured: fp ? `${fp.rss_mb.min}–${fp.rss_mb.max} MB, median ${fp.rss_mb.median}${loadedRss !== null ? `; ${loadedRss} MB after the get_status load` : ''}` : '–',
+    status: fp ? (fp.rss_mb.max < 100 ? 'met' : fp.rss_mb.median < 100 ? 'not met (median below, peaks above)' : 'not met') : 'not measured',
+  });
+  return goals;
+}
+
+// ----- tables ---------------------------------------------------------------------------------------
+
+function renderMarkdown(r: Results, profiles: ProfileName[]): string {
+  const out: string[] = [];
+  const m = r.machine;
+  const shared = m.other_harness_clusters_at_start > 0 || m.load_average_at_start[0]! > 1 || m.load_average_at_end[0]! > 1;
+  out.push(`Run: \`npm run bench${r.mode === 'default' ? '' : ` -- --${r.mode}`}\` (${r.mode}), ${r.generated_at.slice(0, 16).replace('T', ' ')} UTC, ${Math.round(r.duration_s / 60)} min.`);
+  out.push(`Machine: ${m.nproc} × ${m.cpu_model}, ${m.memory_gib} GiB, Linux ${m.kernel}, Node ${m.node}, ${m.postgresql}.`);
+  out.push(
+    shared
+      ? `Shared machine: load average ${m.load_average_at_start.join(' ')} at the start and ${m.load_average_at_end.join(' ')} at the end; ${m.other_harness_clusters_at_start} other harness cluster(s) at the start. Figures are noisy.`
+      : 'The machine was otherwise idle.',
+  );
+  out.push('');
+  if (r.failover) {
+    out.push('### Failover');
+    out.push('');
+    out.push('Times are seconds after the fault, min / median / max (n = runs with that figure). *noticed*: HandyRep\'s first log line about the master; *decided*: the failover_started alert (abort: the abort; others: the verdict); *writable*: first write accepted by the new (or restarted) master, probed every 20 ms; *via pgbouncer*: the writer (a commit every 20 ms through pgbouncer) succeeds again.');
+    for (const profile of profiles) {
+      const p = PROFILES[profile];
+      const cases = r.failover.cases.filter((c) => c.profile === profile);
+      if (cases.length === 0) continue;
+      out.push('');
+      out.push(`**${profile} profile** (${p.description}; detection window ${p.window_s} s = poll_interval + fail_retries × fail_retry_interval + poll time-out)`);
+      out.push('');
+      out.push('| fault | outcome | noticed | decided | writable | via pgbouncer | commits lost | split-brain | false failovers |');
+      out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+      for (const c of cases) {
+        const outcome = Object.entries(c.outcomes).map(([k, v]) => `${k} ×${v}`).join(', ');
+        const routed = c.expect === 'failover' || c.expect === 'restart';
+        out.push(`| ${c.label} | ${outcome} | ${fmtSeconds(c.noticed)} | ${fmtSeconds(c.decided)} | ${routed ? fmtSeconds(c.writable) : '–'} | ${routed ? fmtSeconds(c.pgbouncer_writes) : `outage ${fmtSeconds(c.write_gap)}`} | ${fmtCount(c.lost)} | ${c.split_brain} | ${c.false_failovers} |`);
+      }
+    }
+    const sw = r.failover.switchover;
+    out.push('');
+    out.push(`**Planned switchover** (\`manual_failover\` pg1 → pg2 with remaster, fast profile, through the web API): call ${fmtSeconds(sw.call)}; new master writable ${fmtSeconds(sw.writable)} after the call started; longest pause of the pgbouncer writer ${fmtSeconds(sw.write_gap)}; commits lost ${fmtCount(sw.lost)}; split-brain ${sw.split_brain}.`);
+    out.push('');
+  }
+  if (r.poll_scaling) {
+    out.push('### Poll scaling');
+    out.push('');
+    out.push('| definitions | behind them | pollAll median (min–max) | p90 | ratio to 1 | CPU per cycle | raw exchanges, no HandyRep |');
+    out.push('| --- | --- | --- | --- | --- | --- | --- |');
+    for (const row of r.poll_scaling.rows) {
+      out.push(`| ${row.definitions} | ${row.backing} | ${row.wall_ms.median} ms (${row.wall_ms.min}–${row.wall_ms.max}) | ${row.wall_p90_ms} ms | ${row.ratio_to_single}× | ${row.cpu_ms_per_cycle} ms | ${row.raw_exchange_ms} ms |`);
+    }
+    out.push('');
+    const rp = r.poll_scaling.single_replica_poll_ms;
+    out.push(`${r.poll_scaling.rows[0]?.cycles ?? 0} cycles each. pollAll over 1 definition is a poll of the master (one poll_isready exchange plus the SQL "is it in recovery" check); a replica poll alone (one exchange): median ${rp ? `${rp.median} ms` : '–'}.`);
+    out.push('');
+  }
+  if (r.daemon) {
+    const fp = r.daemon.footprint;
+    out.push('### get_status latency (daemon, cached status, HTTP Basic)');
+    out.push('');
+    out.push('| connections | req/s | p50 | p90 | p99 | max | errors | daemon CPU |');
+    out.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const row of r.daemon.api.rows) {
+      out.push(`| ${row.concurrency} | ${row.rps} | ${row.p50_ms} ms | ${row.p90_ms} ms | ${row.p99_ms} ms | ${row.max_ms} ms | ${row.errors + row.non_200} | ${row.daemon_cpu_percent}% |`);
+    }
+    out.push('');
+    out.push('### Footprint');
+    out.push('');
+    out.push(`Daemon idle-polling ${fp.definitions} definitions every second for ${fp.duration_s} s: RSS ${fp.rss_mb.min}–${fp.rss_mb.max} MB (median ${fp.rss_mb.median}; ${fp.rss_mb_at_start} at the start, ${fp.rss_mb_at_end} at the end, of which ${fp.rss_anon_mb_at_end} anonymous and ${fp.rss_file_mb_at_end} file-backed; an idle bare \`node\` process: ${fp.bare_node_rss_mb ?? '–'} MB); CPU ${fp.cpu_s} s = ${fp.cpu_percent}% of one core = ${fp.cpu_ms_per_cycle} ms per cycle.`);
+    out.push('');
+  }
+  if (r.errors.length > 0) {
+    out.push('### Errors');
+    out.push('');
+    for (const e of r.errors) out.push(`- ${e.split('\n')[0]}`);
+    out.push('');
+  }
+  out.push('### Goals');
+  out.push('');
+  out.push('| goal | measured | status |');
+  out.push('| --- | --- | --- |');
+  for (const g of r.goals) out.push(`| ${g.goal} | ${g.measured} | ${g.status} |`);
+  out.push('');
+  return out.join('\n');
+}
+
+function updateDocs(markdown: string): void {
+  const docs = join(REPO_ROOT, 'docs', 'performance.md');
+  const text = readFileSync(docs, 'utf8');
+  const begin = '<!-- bench-results:begin (written by npm run bench -- --update-docs) -->';
+  const end = '<!-- bench-results:end -->';
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`docs/performance.md has no ${begin} … ${end} block`);
+  writeFileSync(docs, `${text.slice(0, i + begin.length)}\n${markdown}\n${text.slice(j)}`);
+}
