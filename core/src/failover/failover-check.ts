@@ -112,22 +112,27 @@ export class FailoverCheck {
 
     // The evidence above polled the master again: that was the first retry. The others are spaced
     // fail_retry_interval apart from the first failure, not after each poll's own time-out, so the
-    // detection window is what the config says.
-    for (let retry = 2; verdict.verdict === 'ambiguous' && retry <= this.settings.fail_retries; retry += 1) {
-      const due = failingSince + (retry - 1) * this.settings.fail_retry_interval * 1000;
-      const wait = due - this.clock.now();
+    // detection window is what the config says. The full verification runs together with the last
+    // retry (its evidence includes that poll) rather than after it.
+    const interval = this.settings.fail_retry_interval * 1000;
+    for (let retry = 2; verdict.verdict === 'ambiguous' && retry < this.settings.fail_retries; retry += 1) {
+      const wait = failingSince + (retry - 1) * interval - this.clock.now();
       if (wait > 0) await this.clock.sleep(wait);
       const { outcome } = await this.availability.pollServer(this.registry.get(master.name));
       if (outcome === 'ok') {
         this.availability.refreshCluster();
-        return success(`master ${master.name} answered again after ${retry} retr${retry === 1 ? 'y' : 'ies'}`, { verdict: 'alive' });
+        return success(`master ${master.name} answered again after ${retry} retries`, { verdict: 'alive' });
       }
     }
     if (verdict.verdict === 'ambiguous') {
-      // The full verification and the fresh evidence are independent: ask both at once.
+      if (this.settings.fail_retries >= 2) {
+        const wait = failingSince + (this.settings.fail_retries - 1) * interval - this.clock.now();
+        if (wait > 0) await this.clock.sleep(wait);
+      }
       const [verified, fresh] = await Promise.all([this.availability.verifyMaster(), this.gatherEvidence(master, failingSince, true)]);
-      if (verified.result === 'SUCCESS') {
-        return success(`master ${master.name} verified after failed polls: ${verified.details}`, { verdict: 'alive' });
+      if (verified.result === 'SUCCESS' || fresh.poll === 'ok') {
+        this.availability.refreshCluster();
+        return success(`master ${master.name} answered again when verified: ${verified.details}`, { verdict: 'alive' });
       }
       evidence = fresh;
       verdict = judgeMaster(evidence);
@@ -193,8 +198,15 @@ export class FailoverCheck {
     let control;
     try {
       control = this.plugins.forServer('control', master.name);
-      const status = await control.status(master.name);
-      if (status.result !== 'SUCCESS' || status.running) return undefined;
+      // A postmaster killed a moment ago can still look alive until its process is reaped: ask again briefly.
+      let stopped = false;
+      for (let attempt = 0; attempt < 4 && !stopped; attempt += 1) {
+        if (attempt > 0) await this.clock.sleep(100);
+        const status = await control.status(master.name);
+        if (status.result !== 'SUCCESS') return undefined;
+        stopped = !status.running;
+      }
+      if (!stopped) return undefined;
     } catch {
       return undefined;
     }
