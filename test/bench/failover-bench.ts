@@ -272,27 +272,7 @@ async function trial(env: Env, profile: Profile, fault: FaultSpec, run: number):
   const inDoubtBefore = writer.inDoubt.length;
 
   let t0 = 0;
-  const record: FailoverRun = {
-    profile: profile.name,
-    fault: fault.name,
-    run,
-    outcome: 'error',
-    as_designed: false,
-    new_master: null,
-    noticed_ms: null,
-    decided_ms: null,
-    promoted_ms: null,
-    proxies_ms: null,
-    writable_ms: null,
-    pgbouncer_writes_ms: null,
-    write_gap_ms: null,
-    acked: 0,
-    lost: 0,
-    in_doubt: 0,
-    split_brain: 0,
-    false_failovers: 0,
-    log: [],
-  };
+  const record: FailoverRun = emptyRun(profile.name, fault.name, run);
   const newMasterWritable = (): string | undefined => replicas.find((r) => prober.firstWriteAfterArm.has(r));
   const ackAfter = (t: number): Ack | undefined => writer.acked.slice(ackIndexBefore).find((a) => a.sent >= t);
   let end = 0;
@@ -505,9 +485,14 @@ export async function runCase(req: CaseRequest): Promise<FailoverRun[]> {
 }
 
 function errorRun(req: CaseRequest, run: number, message: string): FailoverRun {
+  return { ...emptyRun(req.profile, req.fault, run), error: message };
+}
+
+/** A run with nothing measured yet (outcome 'error' until the run says otherwise). */
+function emptyRun(profile: FailoverRun['profile'], fault: FailoverRun['fault'], run: number): FailoverRun {
   return {
-    profile: req.profile,
-    fault: req.fault,
+    profile,
+    fault,
     run,
     outcome: 'error',
     as_designed: false,
@@ -524,7 +509,6 @@ function errorRun(req: CaseRequest, run: number, message: string): FailoverRun {
     in_doubt: 0,
     split_brain: 0,
     false_failovers: 0,
-    error: message,
     log: [],
   };
 }
