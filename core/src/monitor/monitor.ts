@@ -77,7 +77,7 @@ export class Monitor {
         this.schedule(this.settings().pollInterval * 1000);
       });
     }, delayMs);
-    this.timer.unref?.();
+    // Not unref'd: a running monitor keeps the process alive until stop() (or HandyRep.close()).
   }
 
   private exclusive(kind: 'poll' | 'verify' | 'event', work: () => Promise<FailoverCheckResult | undefined>): Promise<void> {
