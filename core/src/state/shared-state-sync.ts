@@ -14,6 +14,12 @@ import type { SavedState } from '../registry/state-file.js';
 export class SharedStateSync {
   private pending: SavedState | undefined;
   private running: Promise<void> | undefined;
+  /**
+   * The newest generation this instance has seen in the shared store (adopted
+   * or written). A follower's own saves number its local file, not the shared
+   * store, so they must not hide a newer shared state.
+   */
+  private lastShared: number | undefined;
 
   constructor(
     private readonly store: SharedStateStore,
@@ -34,7 +40,7 @@ export class SharedStateSync {
       const state = this.pending;
       this.pending = undefined;
       try {
-        await this.store.write({ generation: state.generation, state });
+        if (await this.store.write({ generation: state.generation, state })) this.lastShared = Math.max(this.lastShared ?? 0, state.generation);
       } catch (err) {
         this.logger.warn(`could not write the shared state: ${errorMessage(err)}`, { component: 'state' });
       }
@@ -42,8 +48,9 @@ export class SharedStateSync {
   }
 
   /**
-   * Reads the shared store and adopts its state when it is newer than
-   * `ownGeneration`; returns the generation now in force.
+   * Reads the shared store and adopts its state when it is newer than what
+   * this instance last saw there (at the first call: newer than its own
+   * file's `ownGeneration`); returns the generation to continue numbering from.
    */
   async adoptNewer(ownGeneration: number): Promise<number> {
     let record;
@@ -53,21 +60,26 @@ export class SharedStateSync {
       this.logger.warn(`could not read the shared state: ${errorMessage(err)}`, { component: 'state' });
       return ownGeneration;
     }
-    const current = ownGeneration;
-    if (!record || record.generation <= current) return current;
+    const seen = this.lastShared ?? ownGeneration;
+    if (!record || record.generation <= seen) {
+      // From the first read on, only what appears in the store counts, never this instance's own file.
+      this.lastShared ??= record?.generation ?? 0;
+      return ownGeneration;
+    }
     const problems = savedStateProblems(record.state);
     if (problems.length > 0) {
       this.logger.warn(`ignoring the shared state: ${problems.join('; ')}`, { component: 'state' });
-      return current;
+      return ownGeneration;
     }
     try {
       this.registry.adopt(record.state as SavedState);
     } catch (err) {
       this.logger.warn(`could not adopt the shared state: ${errorMessage(err)}`, { component: 'state' });
-      return current;
+      return ownGeneration;
     }
+    this.lastShared = record.generation;
     this.logger.info(`adopted the shared state (generation ${record.generation})`, { component: 'state' });
-    return record.generation;
+    return Math.max(ownGeneration, record.generation);
   }
 
   /** Waits for queued writes. */
