@@ -7,19 +7,12 @@ import { after, describe, it } from 'node:test';
 import type { PgServer } from '@handyrep/plugin-sdk';
 import { basebackupArgv, parseRewindCopied, parseSize, rewindArgv, toolScript } from './commands.js';
 import type { CloneBasebackupConfig } from './config.js';
+import { TEST_CONFIG } from './test-support/test-config.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'clone-basebackup-cmd-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-const CONFIG: CloneBasebackupConfig = {
-  timeout_seconds: 3600,
-  command_timeout_seconds: 30,
-  checkpoint: 'fast',
-  max_rate: '',
-  replication_passfile: 'handyrep-replication.pgpass',
-  rewind_timeout_seconds: 1800,
-  rewind_restore_target_wal: false,
-};
+const CONFIG: CloneBasebackupConfig = TEST_CONFIG;
 const PASSWORD = "s3cr'et $(touch /tmp/x) \\ pw";
 
 function server(name: string, over: Partial<PgServer> = {}): PgServer {

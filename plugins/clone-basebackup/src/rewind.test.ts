@@ -5,17 +5,10 @@ import type { CloneOutcome, CommandResult } from '@handyrep/plugin-sdk';
 import { createTestContext } from '@handyrep/plugin-sdk/testing';
 import type { RecordedCommand, TestContext } from '@handyrep/plugin-sdk/testing';
 import type { CloneBasebackupConfig } from './config.js';
+import { TEST_CONFIG } from './test-support/test-config.js';
 import { plugin } from './plugin.js';
 
-const CONFIG: CloneBasebackupConfig = {
-  timeout_seconds: 3600,
-  command_timeout_seconds: 30,
-  checkpoint: 'fast',
-  max_rate: '',
-  replication_passfile: 'handyrep-replication.pgpass',
-  rewind_timeout_seconds: 1800,
-  rewind_restore_target_wal: false,
-};
+const CONFIG: CloneBasebackupConfig = TEST_CONFIG;
 const SUPER_PASSWORD = 'super-Pa55w0rd';
 const REPL_PASSWORD = 'repl-Pa55w0rd';
 const PGDATA = '/var/lib/postgresql/15/main';
