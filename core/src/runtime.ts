@@ -20,7 +20,7 @@ import { readStateFile } from './registry/state-file.js';
 import type { SavedState } from './registry/state-file.js';
 import { StateStore } from './state/state-store.js';
 import { SharedStateSync } from './state/shared-state-sync.js';
-import { ActingGuard } from './failover/acting-guard.js';
+import { ActingGuard } from './cluster/acting-guard.js';
 import type { SharedStateAccess } from './di/tokens.js';
 import { DbStateMirror, mirrorLocation, readMirroredState } from './state/db-state-mirror.js';
 

@@ -9,7 +9,7 @@ import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
 import { FailoverExecutor } from '../failover/failover-executor.js';
 import type { FailoverResult } from '../failover/failover-executor.js';
-import { MaintenanceMode } from '../failover/maintenance-mode.js';
+import { MaintenanceMode } from '../cluster/maintenance-mode.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { RemasterService } from '../replication/remaster-service.js';

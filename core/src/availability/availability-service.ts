@@ -15,13 +15,13 @@ import type {
 import { inject, injectable } from 'tsyringe';
 import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
-import { ClusterIssues } from '../failover/cluster-issues.js';
-import type { ProbeOutcome } from '../failover/master-verdict.js';
+import { ClusterIssues } from '../cluster/cluster-issues.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { CLUSTER_ROLES, computeClusterStatus } from '../status/cluster-status.js';
 import { serverStatus, statusAfterPoll } from '../status/server-status.js';
 import { outcomeOfError, outcomeOfPoll } from './probe-outcome.js';
+import type { ProbeOutcome } from './probe-outcome.js';
 
 /** What one poll of one server found. */
 export interface ServerPoll {

@@ -1,6 +1,11 @@
 import { ErrorCodes, hasErrorCode } from '@handyrep/plugin-sdk';
 import type { PollResult } from '@handyrep/plugin-sdk';
-import type { ProbeOutcome } from '../failover/master-verdict.js';
+
+/**
+ * How a probe of a server went. `refused` is an answer (the host is up and
+ * nothing listens); `timeout` and `unreachable` are silence, which proves nothing.
+ */
+export type ProbeOutcome = 'ok' | 'rejecting' | 'refused' | 'timeout' | 'unreachable' | 'error' | 'not_checked';
 
 const REFUSED = new Set(['ECONNREFUSED', 'ECONNRESET']);
 const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN']);

@@ -12,13 +12,13 @@ import type { SharedStateAccess } from '../di/tokens.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { serverStatus } from '../status/server-status.js';
-import { ActingGuard } from './acting-guard.js';
-import { ClusterIssues } from './cluster-issues.js';
+import { ActingGuard } from '../cluster/acting-guard.js';
+import { ClusterIssues } from '../cluster/cluster-issues.js';
 import { FailoverExecutor } from './failover-executor.js';
 import type { FailoverResult } from './failover-executor.js';
 import { judgeMaster } from './master-verdict.js';
 import type { MasterEvidence, MasterVerdict, ProbeOutcome, ReplicaOpinion } from './master-verdict.js';
-import { MaintenanceMode } from './maintenance-mode.js';
+import { MaintenanceMode } from '../cluster/maintenance-mode.js';
 
 /** failover_check's return dictionary: the RD plus what was decided and, after a failover, its report. */
 export type FailoverCheckResult = ReturnDictionary<{

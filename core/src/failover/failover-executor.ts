@@ -24,8 +24,8 @@ import { serverStatus } from '../status/server-status.js';
 import { formatStatusTimestamp } from '../status/status-time.js';
 import { buildCandidates, enforceMostAdvancedFirst } from './candidates.js';
 import type { ReplicaFacts } from './candidates.js';
-import { ActingGuard } from './acting-guard.js';
-import { ClusterIssues } from './cluster-issues.js';
+import { ActingGuard } from '../cluster/acting-guard.js';
+import { ClusterIssues } from '../cluster/cluster-issues.js';
 import { asJournal, JOURNAL_KEY } from './failover-journal.js';
 import type { FailoverJournal } from './failover-journal.js';
 

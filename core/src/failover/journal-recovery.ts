@@ -1,6 +1,6 @@
 import { errorMessage } from '@handyrep/plugin-sdk';
 import type { Runtime } from '../runtime.js';
-import { ClusterIssues } from './cluster-issues.js';
+import { ClusterIssues } from '../cluster/cluster-issues.js';
 import { asJournal, JOURNAL_KEY } from './failover-journal.js';
 import { FailoverExecutor } from './failover-executor.js';
 import { AvailabilityService } from '../availability/availability-service.js';

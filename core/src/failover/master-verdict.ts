@@ -1,8 +1,6 @@
-/**
- * How a probe of the master went. `refused` is an answer (the host is up and
- * nothing listens); `timeout` and `unreachable` are silence, which proves nothing.
- */
-export type ProbeOutcome = 'ok' | 'rejecting' | 'refused' | 'timeout' | 'unreachable' | 'error' | 'not_checked';
+import type { ProbeOutcome } from '../availability/probe-outcome.js';
+
+export type { ProbeOutcome };
 
 /** What one replica says about its WAL stream from the master. */
 export interface ReplicaOpinion {
