@@ -13,6 +13,8 @@ import { ActingGuard } from '../cluster/acting-guard.js';
 import { ClusterIssues } from '../cluster/cluster-issues.js';
 import { FailoverCheck } from '../failover/failover-check.js';
 import { FailoverExecutor } from '../failover/failover-executor.js';
+import { ClusterObserver } from '../failover/cluster-observer.js';
+import { JournalRecovery } from '../failover/journal-recovery.js';
 import { MaintenanceMode } from '../cluster/maintenance-mode.js';
 import { RemasterService } from '../replication/remaster-service.js';
 import { Tokens } from './tokens.js';
@@ -51,6 +53,8 @@ export function createInstanceContainer(services: CoreServices): DependencyConta
   child.registerSingleton(AlertService);
   child.registerSingleton(AvailabilityService);
   child.registerSingleton(RemasterService);
+  child.registerSingleton(ClusterObserver);
+  child.registerSingleton(JournalRecovery);
   child.registerSingleton(FailoverExecutor);
   child.registerSingleton(FailoverCheck);
   return child;

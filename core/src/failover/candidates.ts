@@ -75,3 +75,69 @@ export function enforceMostAdvancedFirst(selection: ReplicaSelection, candidates
   });
   return { ordered, excluded: selection.excluded };
 }
+
+/** Why a candidate may not be promoted by the core's rules, or undefined when it may. */
+export function ineligibility(candidate: ReplicaCandidate, ignoreLagLimit: boolean): string | undefined {
+  if (!candidate.reachable || !candidate.in_recovery) return 'did not answer as a replica in recovery';
+  if (candidate.nofailover) return 'is marked nofailover';
+  if (!ignoreLagLimit && candidate.lag_mb !== null && candidate.lag_mb > candidate.failover_lag_limit) {
+    return `is ${candidate.lag_mb} MB behind, over its failover_lag_limit of ${candidate.failover_lag_limit} MB`;
+  }
+  return undefined;
+}
+
+/** What the core needs to know to check a selection. */
+export interface SelectionRules {
+  /** Lag limits are waived (manual, explicit). */
+  ignoreLagLimit: boolean;
+  /** A planned switchover: the old master's last WAL reaches every replica before promotion. */
+  planned: boolean;
+}
+
+function moreAdvanced(a: ReplicaCandidate, b: ReplicaCandidate): boolean {
+  return a.received_lsn_bytes !== null && (b.received_lsn_bytes === null || a.received_lsn_bytes > b.received_lsn_bytes);
+}
+
+/**
+ * The core's check of whatever the selection plugin returned: names that are
+ * not enabled replicas (the old master, unknown servers) and replicas the
+ * rules exclude (nofailover, over the lag limit, not in recovery) are
+ * dropped with a reason; the most advanced go first; and, when the master is
+ * gone, no replica is promoted while an eligible one the plugin left out has
+ * received more WAL.
+ */
+export function checkSelection(selection: ReplicaSelection, candidates: readonly ReplicaCandidate[], rules: SelectionRules): ReplicaSelection {
+  const byName = new Map(candidates.map((candidate) => [candidate.name, candidate]));
+  const excluded = [...selection.excluded];
+  const accepted: string[] = [];
+  for (const name of new Set(selection.ordered)) {
+    const candidate = byName.get(name);
+    const reason = candidate ? ineligibility(candidate, rules.ignoreLagLimit) : 'is not an enabled replica';
+    if (reason) excluded.push({ name, reason: `${reason} (the selection plugin chose it; the core overrules)` });
+    else accepted.push(name);
+  }
+  const ordered = enforceMostAdvancedFirst({ ordered: accepted, excluded: [] }, candidates).ordered;
+  if (rules.planned) return { ordered, excluded };
+  const leftOut = candidates.filter((c) => !accepted.includes(c.name) && ineligibility(c, rules.ignoreLagLimit) === undefined);
+  const safe = ordered.filter((name) => {
+    const candidate = byName.get(name) as ReplicaCandidate;
+    const ahead = leftOut.filter((other) => moreAdvanced(other, candidate));
+    if (ahead.length === 0) return true;
+    excluded.push({ name, reason: `has received less WAL than ${ahead.map((a) => a.name).join(', ')}, which the selection plugin left out: promoting it would lose commits` });
+    return false;
+  });
+  return { ordered: safe, excluded };
+}
+
+/** The checks on a replica the operator named (manual_failover newmaster): a reason to refuse, or undefined. */
+export function checkNamedCandidate(name: string, candidates: readonly ReplicaCandidate[], ignoreLagLimit: boolean): string | undefined {
+  const named = candidates.find((candidate) => candidate.name === name);
+  if (!named) return `${name} is not an enabled replica`;
+  const reason = ineligibility(named, ignoreLagLimit);
+  if (reason) return `${name} ${reason}${reason.includes('failover_lag_limit') ? ' (override the lag limit to promote it anyway)' : ''}`;
+  const ahead = candidates.filter((other) => other.name !== name && other.reachable && moreAdvanced(other, named) && named.received_lsn_bytes !== null);
+  if (ahead.length > 0 && !ignoreLagLimit) {
+    return `${name} has received less WAL than ${ahead.map((a) => a.name).join(', ')}; promoting it would lose commits (override the lag limit to do it anyway)`;
+  }
+  return undefined;
+}

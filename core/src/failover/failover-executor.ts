@@ -1,19 +1,12 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { errorMessage, parseLsn } from '@handyrep/plugin-sdk';
-import type {
-  Clock,
-  Logger,
-  ReplicaPosition,
-  ResultCode,
-  ReturnDictionary,
-  RemoteShell,
-  ServerDefinition,
-  SqlClient,
-} from '@handyrep/plugin-sdk';
+import { errorMessage, parseLsn, withTimeout } from '@handyrep/plugin-sdk';
+import type { AlertSeverity, AlertType, Clock, Logger, RemoteShell, ServerDefinition, SqlClient } from '@handyrep/plugin-sdk';
 import { inject, injectable } from 'tsyringe';
 import { AlertService } from '../alerts/alert-service.js';
 import { AvailabilityService } from '../availability/availability-service.js';
+import { ActingGuard } from '../cluster/acting-guard.js';
+import { ClusterIssues } from '../cluster/cluster-issues.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
@@ -22,34 +15,18 @@ import { RemasterService } from '../replication/remaster-service.js';
 import type { StateStore } from '../state/state-store.js';
 import { serverStatus } from '../status/server-status.js';
 import { formatStatusTimestamp } from '../status/status-time.js';
-import { buildCandidates, enforceMostAdvancedFirst } from './candidates.js';
-import type { ReplicaFacts } from './candidates.js';
-import { ActingGuard } from '../cluster/acting-guard.js';
-import { ClusterIssues } from '../cluster/cluster-issues.js';
-import { asJournal, JOURNAL_KEY } from './failover-journal.js';
+import { buildCandidates, checkNamedCandidate, checkSelection } from './candidates.js';
+import { ClusterObserver } from './cluster-observer.js';
+import { decideFailedPromotion, decideFence } from './decide.js';
+import type { FailedPromotionStep } from './decide.js';
+import { JournalStore } from './failover-journal.js';
 import type { FailoverJournal } from './failover-journal.js';
+import { FailoverRun } from './failover-run.js';
+import { swapMaster } from './swap-master.js';
+import { JournalRecovery } from './journal-recovery.js';
+import type { FailoverResult, StepOutcome } from './failover-run.js';
 
-/** One step of a failover, as reported in its return dictionary. */
-export interface FailoverStep {
-  /** What was done. */
-  step: string;
-  /** How it went. */
-  result: ResultCode;
-  /** In words. */
-  details: string;
-  /** How long it took. */
-  duration_ms: number;
-}
-
-/** A failover's return dictionary. */
-export type FailoverResult = ReturnDictionary<{
-  old_master: string | null;
-  new_master: string | null;
-  steps: FailoverStep[];
-  duration_ms: number;
-  /** Milliseconds from the start until the new master was confirmed writable. */
-  writable_after_ms?: number;
-}>;
+export type { FailoverResult, FailoverStep } from './failover-run.js';
 
 /** What to fail over, and how. */
 export interface FailoverRequest {
@@ -67,16 +44,26 @@ export interface FailoverRequest {
   planned: boolean;
 }
 
+/** How a promotion attempt ended: SUCCESS, or FAIL with whether the request may have reached the server. */
+type PromotionAttempt = StepOutcome<{ promoteSent: boolean | null }>;
+
+/** The outcome of the promotion phase. */
+type PromotionPhase = { newMaster: string } | { newMaster: null; details: string; unresolved: boolean };
+
 const QUICK_SQL_MS = 3000;
 
 /**
- * Executes a failover: choose, fence, promote and confirm, then update the
- * registry, repoint proxies, remaster replicas, run extra commands, alert.
- * Every step is recorded with its outcome and duration.
+ * The plan runner of a failover: journal, select, fence, promote and
+ * confirm, then registry, proxies, remaster, extra commands, alerts. The
+ * rules come from decide.ts; this class only carries them out, journals
+ * before each irreversible step (and stops when it cannot), checks the
+ * acting guard between steps, bounds promotions by promotion_timeout, and
+ * never lets an alert hold up fencing or promotion.
  */
 @injectable()
 export class FailoverExecutor {
   private readonly outcomes = { SUCCESS: 0, FAIL: 0 };
+  private readonly journal: JournalStore;
 
   constructor(
     @inject(Tokens.registry) private readonly registry: ServerRegistry,
@@ -88,176 +75,42 @@ export class FailoverExecutor {
     @inject(Tokens.clock) private readonly clock: Clock,
     @inject(Tokens.stateStore) private readonly stateStore: StateStore,
     @inject(AvailabilityService) private readonly availability: AvailabilityService,
+    @inject(ClusterObserver) private readonly observer: ClusterObserver,
     @inject(RemasterService) private readonly remasterService: RemasterService,
     @inject(AlertService) private readonly alerts: AlertService,
     @inject(ClusterIssues) private readonly issues: ClusterIssues,
     @inject(ActingGuard) private readonly guard: ActingGuard,
-  ) {}
+    @inject(JournalRecovery) private readonly recovery: JournalRecovery,
+  ) {
+    this.journal = new JournalStore(registry, stateStore);
+  }
 
-  private get failoverSettings(): LoadedConfig['config']['failover'] {
+  private get settings(): LoadedConfig['config']['failover'] {
     return this.loaded.config.failover;
   }
 
   /** Runs a failover. The caller holds the action lock. */
   async failover(request: FailoverRequest): Promise<FailoverResult> {
-    const started = this.clock.now();
-    const steps: FailoverStep[] = [];
+    const masterBefore = this.registry.master();
+    const resolution = await this.recovery.resolve();
     const oldMaster = this.registry.master();
-    const record = async <T>(step: string, work: () => Promise<{ result: ResultCode; details: string; value?: T }>): Promise<{ result: ResultCode; details: string; value?: T }> => {
-      const at = this.clock.now();
-      let outcome: { result: ResultCode; details: string; value?: T };
-      try {
-        outcome = await work();
-      } catch (err) {
-        outcome = { result: 'FAIL', details: errorMessage(err) };
-      }
-      steps.push({ step, result: outcome.result, details: outcome.details, duration_ms: this.clock.now() - at });
-      this.logger.info(`failover step ${step}: ${outcome.result} ${outcome.details}`, { component: 'failover', step });
-      return outcome;
-    };
-    const finish = (result: ResultCode, details: string, newMaster: string | null, writableAfter?: number): FailoverResult => {
-      this.outcomes[result] += 1;
-      return {
-      result,
-      details,
-      old_master: oldMaster?.name ?? null,
-      new_master: newMaster,
-      steps,
-      duration_ms: this.clock.now() - started,
-      ...(writableAfter === undefined ? {} : { writable_after_ms: writableAfter }),
-      };
-    };
-
-    if (!oldMaster) return finish('FAIL', 'no enabled master to fail over from', null);
-    const interrupted = asJournal(this.registry.getExtra(JOURNAL_KEY));
+    const run = new FailoverRun(this.clock, this.logger, oldMaster?.name ?? null);
+    const interrupted = resolution === 'pending' ? this.journal.current() : undefined;
     if (interrupted) {
-      return finish('FAIL', `an earlier failover from ${interrupted.old_master} (candidate ${interrupted.candidate ?? 'none'}) was interrupted and is unresolved; check which server is the master before failing over again`, null);
+      const details = `an earlier failover from ${interrupted.old_master} (candidate ${interrupted.candidate ?? 'none'}) is unresolved; failovers are refused until its state is known (see the cluster issues)`;
+      return this.count(run.finish('FAIL', details, null));
     }
-    await this.alerts.send('failover_started', 'critical', `failover from ${oldMaster.name} started (${request.trigger}): ${request.reason}`, oldMaster.name);
-
-    const journal: FailoverJournal = {
-      id: randomUUID(),
-      trigger: request.trigger,
-      old_master: oldMaster.name,
-      candidate: null,
-      stage: 'started',
-      started_at: started,
-    };
-    await this.writeJournal(journal);
-
-    const failWith = async (details: string): Promise<FailoverResult> => {
-      await this.clearJournal();
-      this.issues.set('failover', `failover failed: ${details}`);
-      this.availability.refreshCluster();
-      await this.alerts.send('failover_failed', 'critical', `failover from ${oldMaster.name} failed: ${details}`, oldMaster.name);
-      return finish('FAIL', details, null);
-    };
-
-    const chosen = await record<string[]>('select_candidates', () => this.selectCandidates(oldMaster, request));
-    const candidates = chosen.value ?? [];
-    if (chosen.result === 'FAIL' || candidates.length === 0) return failWith(chosen.details);
-
-    const proxies = this.plugins.byKey('connection_failover', 'failover', 'connection_failover_method');
-    // A planned switchover holds client queries on the proxies so nothing is written to the old master after its last WAL left.
-    const paused = request.planned && proxies ? await record('pause_proxies', () => proxies.pause()) : undefined;
-    const resumeProxies = async (): Promise<void> => {
-      // Resume even after a partial pause: some proxies may be holding clients.
-      if (paused && proxies) await record('resume_proxies', () => proxies.resume());
-    };
-
-    const stillActing = async (what: string): Promise<string | undefined> => {
-      try {
-        await this.guard.require(what);
-        return undefined;
-      } catch (err) {
-        return errorMessage(err);
-      }
-    };
-    const deposedBeforeFence = await stillActing('fencing the old master');
-    if (deposedBeforeFence) {
-      await resumeProxies();
-      return failWith(deposedBeforeFence);
+    if (oldMaster?.name !== masterBefore?.name) {
+      return this.count(run.finish('FAIL', `an interrupted failover was completed first: ${oldMaster?.name ?? 'nobody'} is the master now; check again before failing over`, null));
     }
-    const fenced = await record('fence_old_master', () => this.fence(oldMaster, request));
-    if (fenced.result === 'FAIL') {
-      await resumeProxies();
-      return failWith(fenced.details);
-    }
-
-    let newMaster: string | null = null;
-    let writableAfter: number | undefined;
-    for (const candidate of candidates) {
-      const deposed = await stillActing(`promoting ${candidate}`);
-      if (deposed) {
-        await resumeProxies();
-        return failWith(deposed);
-      }
-      journal.candidate = candidate;
-      journal.stage = 'promoting';
-      await this.writeJournal(journal);
-      const promoted = await record(`promote ${candidate}`, () => this.promoteAndConfirm(candidate));
-      if (promoted.result === 'SUCCESS') {
-        newMaster = candidate;
-        writableAfter = this.clock.now() - started;
-        break;
-      }
-      this.registry.setStatus(candidate, serverStatus('warning', `promotion failed during failover: ${promoted.details}`, this.clock.now()));
-    }
-    if (!newMaster) {
-      await resumeProxies();
-      return failWith(`no candidate could be promoted (tried ${candidates.join(', ')})`);
-    }
-    journal.stage = 'promoted';
-    await this.writeJournal(journal);
-
-    await record('update_registry', async () => {
-      this.swapMaster(oldMaster.name, newMaster, `failed over to ${newMaster} at ${formatStatusTimestamp(this.clock.now())} UTC (${request.trigger}): ${request.reason}`);
-      await this.stateStore.requestSave();
-      return { result: 'SUCCESS', details: `${newMaster} is the master; ${oldMaster.name} is disabled` };
-    });
-
-    const problems: string[] = [];
-    if (proxies) {
-      const repointed = await record('repoint_proxies', () => proxies.failover(newMaster));
-      if (repointed.result === 'FAIL') problems.push(`proxies: ${repointed.details}`);
-    }
-
-    if (request.remaster) {
-      const others = this.registry.byRole('replica').filter((replica) => replica.name !== newMaster);
-      const results = await Promise.all(
-        others.map((replica) => record(`remaster ${replica.name}`, () => this.remasterService.remaster(replica.name, newMaster))),
-      );
-      results.forEach((result, index) => {
-        if (result.result === 'FAIL') problems.push(`remaster ${others[index]?.name ?? ''}: ${result.details}`);
-      });
-      // The proxies were repointed first (writes matter most); now that the replicas follow the new
-      // master, a second pass lets read-only aliases pick a replica that is in the new timeline.
-      if (proxies && others.length > 0) {
-        const refreshed = await record('refresh_proxies', () => proxies.failover(newMaster));
-        if (refreshed.result === 'FAIL') problems.push(`proxies (after remaster): ${refreshed.details}`);
-      }
-    }
-
-    for (const [name, command] of Object.entries(this.loaded.config.extra_failover_commands)) {
-      const ran = await record(`extra_command ${name}`, async () => {
-        const host = this.registry.get(newMaster).hostname;
-        const result = await this.shell.runLocal([command.command, newMaster, host, oldMaster.name], { timeoutMs: command.timeout * 1000 });
-        return result.exitCode === 0
-          ? { result: 'SUCCESS', details: `exit 0` }
-          : { result: 'FAIL', details: `exit ${String(result.exitCode)}: ${result.stderr.trim().slice(0, 500)}` };
-      });
-      if (ran.result === 'FAIL') problems.push(`extra command ${name}: ${ran.details}`);
-    }
-
-    await this.clearJournal();
-    this.issues.clear('failover');
-    this.issues.clear('master_unreachable');
-    if (problems.length > 0) this.issues.set('post_failover', `failover to ${newMaster} done, but: ${problems.join('; ')}`);
-    else this.issues.clear('post_failover');
-    this.availability.refreshCluster();
-    const details = `failed over from ${oldMaster.name} to ${newMaster}${problems.length > 0 ? `; post-failover problems: ${problems.join('; ')}` : ''}`;
-    await this.alerts.send('failover_finished', problems.length > 0 ? 'warning' : 'info', details, newMaster);
-    return finish('SUCCESS', details, newMaster, writableAfter);
+    if (!oldMaster) return this.count(run.finish('FAIL', 'no enabled master to fail over from', null));
+    // Sent alongside, not awaited: a slow alert channel must not delay fencing and promotion.
+    const started = this.alertAlongside('failover_started', 'critical', `failover from ${oldMaster.name} started (${request.trigger}): ${request.reason}`, oldMaster.name);
+    const journal: FailoverJournal = { id: randomUUID(), trigger: request.trigger, old_master: oldMaster.name, candidate: null, stage: 'started', started_at: run.started };
+    const written = await run.step('write_journal', () => this.writeJournal(journal, 'nothing was done'));
+    const result = written.result === 'FAIL' ? await this.failed(run, oldMaster, written.details, 'clear') : await this.selectAndPromote(run, oldMaster, request, journal);
+    await started;
+    return this.count(result);
   }
 
   /** Failovers run by this instance, by outcome. */
@@ -265,132 +118,218 @@ export class FailoverExecutor {
     return { ...this.outcomes };
   }
 
-  private async writeJournal(journal: FailoverJournal): Promise<void> {
-    this.registry.setExtra(JOURNAL_KEY, { ...journal });
-    await this.stateStore.requestSave();
+  private count(result: FailoverResult): FailoverResult {
+    this.outcomes[result.result] += 1;
+    return result;
   }
 
-  private async clearJournal(): Promise<void> {
-    this.registry.setExtra(JOURNAL_KEY, undefined);
-    await this.stateStore.requestSave();
+  private alertAlongside(type: AlertType, severity: AlertSeverity, message: string, server?: string): Promise<void> {
+    return this.alerts.send(type, severity, message, server).catch((err: unknown) => {
+      this.logger.error(`alert ${type} could not be sent: ${errorMessage(err)}`, { component: 'failover' });
+    });
   }
 
-  /** Positions of the replicas, the selection plugin's order, and the core's most-advanced-first rule. */
-  private async selectCandidates(
-    oldMaster: ServerDefinition,
-    request: FailoverRequest,
-  ): Promise<{ result: ResultCode; details: string; value?: string[] }> {
-    const replicas = this.registry.byRole('replica');
-    if (replicas.length === 0) return { result: 'FAIL', details: 'no enabled replica to fail over to' };
-    const status = this.plugins.byKey('replication_status', 'failover', 'replication_status_method');
-    if (!status) return { result: 'FAIL', details: 'no [failover] replication_status_method is configured: replicas cannot be ranked' };
-    const facts: ReplicaFacts[] = await Promise.all(
-      replicas.map(async (server): Promise<ReplicaFacts> => {
-        try {
-          const position: ReplicaPosition = await status.position(server.name);
-          return { server, position };
-        } catch (err) {
-          this.logger.warn(`cannot read WAL position of ${server.name}: ${errorMessage(err)}`, { server: server.name });
-          return { server, position: undefined };
-        }
-      }),
-    );
-    const referenceLsn = request.planned ? await this.masterLsn(oldMaster.name) : null;
-    const candidates = buildCandidates(facts, referenceLsn, request.planned ? new Map() : this.availability.recentLag());
-    if (request.newmaster !== undefined) {
-      const named = candidates.find((candidate) => candidate.name === request.newmaster);
-      if (!named) return { result: 'FAIL', details: `${request.newmaster} is not an enabled replica` };
-      const ahead = candidates.filter(
-        (other) => other.name !== named.name && other.reachable && other.received_lsn_bytes !== null && named.received_lsn_bytes !== null && other.received_lsn_bytes > named.received_lsn_bytes,
-      );
-      if (!named.reachable || !named.in_recovery) return { result: 'FAIL', details: `${named.name} did not answer as a replica in recovery` };
-      if (named.nofailover) return { result: 'FAIL', details: `${named.name} is marked nofailover` };
-      if (!request.ignoreLagLimit && named.lag_mb !== null && named.lag_mb > named.failover_lag_limit) {
-        return { result: 'FAIL', details: `${named.name} is ${named.lag_mb} MB behind, over its failover_lag_limit of ${named.failover_lag_limit} MB (override the lag limit to promote it anyway)` };
-      }
-      if (ahead.length > 0 && !request.ignoreLagLimit) {
-        return { result: 'FAIL', details: `${named.name} has received less WAL than ${ahead.map((a) => a.name).join(', ')}; promoting it would lose commits (override the lag limit to do it anyway)` };
-      }
-      return { result: 'SUCCESS', details: `${named.name} chosen by the operator`, value: [named.name] };
-    }
-    const plugin = this.plugins.byKey('replica_selection', 'failover', 'selection_method');
-    if (!plugin) return { result: 'FAIL', details: 'no [failover] selection_method is configured' };
-    const selection = enforceMostAdvancedFirst(plugin.select(candidates, { ignoreLagLimit: request.ignoreLagLimit }), candidates);
-    const excluded = selection.excluded.map((entry) => `${entry.name}: ${entry.reason}`).join('; ');
-    if (selection.ordered.length === 0) {
-      return { result: 'FAIL', details: `no eligible replica${excluded ? ` (${excluded})` : ''}` };
-    }
-    return {
-      result: 'SUCCESS',
-      details: `candidates in order: ${selection.ordered.join(', ')}${excluded ? `; excluded: ${excluded}` : ''}`,
-      value: selection.ordered,
-    };
-  }
-
-  private async masterLsn(master: string): Promise<bigint | null> {
+  private async writeJournal(journal: FailoverJournal, ifNot: string): Promise<StepOutcome> {
     try {
-      const rows = await this.sql.query<{ lsn: string }>({ server: master, connectTimeoutMs: QUICK_SQL_MS, statementTimeoutMs: QUICK_SQL_MS }, 'SELECT pg_current_wal_lsn()::text AS lsn');
-      return parseLsn(rows[0]?.lsn);
-    } catch {
-      return null;
+      await this.journal.write(journal);
+      return { result: 'SUCCESS', details: `journal saved at stage ${journal.stage}${journal.candidate ? ` (${journal.candidate})` : ''}` };
+    } catch (err) {
+      return { result: 'FAIL', details: `the failover journal cannot be written (${errorMessage(err)}); ${ifNot}` };
     }
   }
 
   /**
-   * Makes sure the old master cannot accept writes. A planned switchover stops
-   * it cleanly (its WAL reaches the replicas first); otherwise the fencing
-   * plugin, or the server's control plugin in immediate mode. When that
-   * cannot be confirmed, a master whose port refuses connections is known not
-   * to accept writes; one that does not answer at all is left to
-   * `unreachable_master_policy`; one that still accepts connections stops the failover.
+   * Ends a failover that did not promote. `journal`: `clear` when nothing is
+   * left unresolved, `keep` when a candidate's state is unknown (failovers
+   * stay refused until an operator looks) or the journal cannot be written.
    */
-  private async fence(oldMaster: ServerDefinition, request: FailoverRequest): Promise<{ result: ResultCode; details: string }> {
-    const name = oldMaster.name;
-    let attempt = '';
-    try {
-      if (request.planned) {
-        const stopped = await this.plugins.forServer('control', name).stop(name);
-        if (stopped.result === 'SUCCESS') return { result: 'SUCCESS', details: `${name} stopped cleanly` };
-        attempt = `clean stop failed: ${stopped.details}`;
-      } else {
-        const fencing = this.plugins.byKey('fencing', 'failover', 'fencing_method');
-        if (fencing) {
-          const fenced = await fencing.fence(name);
-          if (fenced.fenced) return { result: 'SUCCESS', details: `${name} fenced: ${fenced.details}` };
-          attempt = `fencing failed: ${fenced.details}`;
-        } else {
-          const stopped = await this.plugins.forServer('control', name).faststop(name);
-          if (stopped.result === 'SUCCESS') return { result: 'SUCCESS', details: `${name} stopped (immediate)` };
-          attempt = `immediate stop failed: ${stopped.details}`;
-        }
-      }
-    } catch (err) {
-      attempt = `fencing failed: ${errorMessage(err)}`;
+  private async failed(run: FailoverRun, oldMaster: ServerDefinition, details: string, journal: 'clear' | 'keep'): Promise<FailoverResult> {
+    if (journal === 'clear') {
+      await this.journal.clear().catch((err: unknown) => this.logger.error(`could not clear the failover journal: ${errorMessage(err)}`, { component: 'failover' }));
     }
-    const server = this.registry.get(name);
-    const { outcome } = await this.availability.pollServer(server);
-    if (outcome === 'refused') {
-      return { result: 'SUCCESS', details: `${attempt}; but ${name} refuses connections, so it cannot accept writes` };
-    }
-    if (outcome === 'ok' || outcome === 'rejecting') {
-      return { result: 'FAIL', details: `${attempt}; ${name} still accepts connections: not promoting a second master` };
-    }
-    if (this.failoverSettings.unreachable_master_policy === 'failover') {
-      return {
-        result: 'SUCCESS',
-        details: `${attempt}; ${name} does not answer (${outcome}), state unknown: proceeding because unreachable_master_policy = failover`,
-      };
-    }
-    return {
-      result: 'FAIL',
-      details: `${attempt}; ${name} does not answer (${outcome}), so it may still accept writes: not failing over because unreachable_master_policy = abort`,
-    };
+    this.issues.set('failover', `failover failed: ${details}`);
+    this.availability.refreshCluster();
+    await this.alertAlongside('failover_failed', 'critical', `failover from ${oldMaster.name} failed: ${details}`, oldMaster.name);
+    return run.finish('FAIL', details, null);
   }
 
-  /** Promotes, then confirms: out of recovery and a test write succeeds. */
-  async promoteAndConfirm(candidate: string): Promise<{ result: ResultCode; details: string }> {
-    const promoted = await this.plugins.forServer('promotion', candidate).promote(candidate);
-    if (promoted.result !== 'SUCCESS') return { result: 'FAIL', details: `promotion failed: ${promoted.details}` };
+  private async deposed(what: string): Promise<string | undefined> {
+    try {
+      await this.guard.require(what);
+      return undefined;
+    } catch (err) {
+      return errorMessage(err);
+    }
+  }
+
+  private async selectAndPromote(run: FailoverRun, oldMaster: ServerDefinition, request: FailoverRequest, journal: FailoverJournal): Promise<FailoverResult> {
+    const chosen = await run.step('select_candidates', () => this.selectCandidates(oldMaster, request));
+    const candidates = chosen.value ?? [];
+    if (chosen.result === 'FAIL' || candidates.length === 0) return this.failed(run, oldMaster, chosen.details, 'clear');
+
+    const proxies = this.plugins.byKey('connection_failover', 'failover', 'connection_failover_method');
+    // A planned switchover holds client queries on the proxies so nothing is written to the old master after its last WAL left.
+    const paused = request.planned && proxies ? await run.step('pause_proxies', () => proxies.pause()) : undefined;
+    const phase = await this.fenceAndPromote(run, oldMaster, request, journal, candidates);
+    if (phase.newMaster === null) {
+      // Resume even after a partial pause: some proxies may be holding clients.
+      if (paused && proxies) await run.step('resume_proxies', () => proxies.resume());
+      return this.failed(run, oldMaster, phase.details, phase.unresolved ? 'keep' : 'clear');
+    }
+    return this.complete(run, oldMaster, phase.newMaster, request, journal);
+  }
+
+  private async fenceAndPromote(
+    run: FailoverRun,
+    oldMaster: ServerDefinition,
+    request: FailoverRequest,
+    journal: FailoverJournal,
+    candidates: string[],
+  ): Promise<PromotionPhase> {
+    const deposed = await this.deposed('fencing the old master');
+    if (deposed) return { newMaster: null, details: deposed, unresolved: false };
+    const fenced = await run.step('fence_old_master', () => this.fence(oldMaster, request));
+    if (fenced.result === 'FAIL') return { newMaster: null, details: fenced.details, unresolved: false };
+    for (const candidate of candidates) {
+      const outcome = await this.promoteCandidate(run, journal, candidate);
+      if (outcome !== 'next_candidate') return outcome;
+    }
+    return { newMaster: null, details: `no candidate could be promoted (tried ${candidates.join(', ')})`, unresolved: false };
+  }
+
+  /** Journals, promotes and confirms one candidate; on failure applies the failed-promotion rule. */
+  private async promoteCandidate(run: FailoverRun, journal: FailoverJournal, candidate: string): Promise<PromotionPhase | 'next_candidate'> {
+    const deposed = await this.deposed(`promoting ${candidate}`);
+    if (deposed) return { newMaster: null, details: deposed, unresolved: false };
+    Object.assign(journal, { candidate, stage: 'promoting', promoting_at: this.clock.now() });
+    const written = await run.step('write_journal', () => this.writeJournal(journal, `${candidate} was not promoted`));
+    if (written.result === 'FAIL') return { newMaster: null, details: written.details, unresolved: false };
+    const attempt = await run.step(`promote ${candidate}`, () => this.promoteAndConfirm(candidate));
+    if (attempt.result === 'SUCCESS') {
+      run.markWritable();
+      return { newMaster: candidate };
+    }
+    const decision = await this.afterFailedPromotion(run, candidate, attempt);
+    if (decision.step === 'adopt') {
+      run.markWritable();
+      return { newMaster: candidate };
+    }
+    if (decision.step === 'stop') return { newMaster: null, details: `promotion of ${candidate} failed and ${decision.reason}`, unresolved: true };
+    Object.assign(journal, { candidate: null, stage: 'started' });
+    delete journal.promoting_at;
+    const cleared = await run.step('write_journal', () => this.writeJournal(journal, 'not trying another candidate'));
+    if (cleared.result === 'FAIL') return { newMaster: null, details: cleared.details, unresolved: true };
+    return 'next_candidate';
+  }
+
+  /**
+   * A candidate whose promotion failed or is unknown: adopted when it left
+   * recovery and takes writes after all; otherwise fenced and proven down
+   * (or, if the request never reached it, in recovery) before any other
+   * candidate is tried (decideFailedPromotion).
+   */
+  private async afterFailedPromotion(run: FailoverRun, candidate: string, attempt: PromotionAttempt): Promise<FailedPromotionStep> {
+    const promoteSent = attempt.value?.promoteSent ?? null;
+    const stateBefore = await this.observer.candidateState(candidate);
+    let decision = decideFailedPromotion({ promoteSent, stateBefore });
+    if (decision.step === 'fence') {
+      run.note(`decide ${candidate}`, 'SUCCESS', decision.reason);
+      const fenced = await run.step(`fence_candidate ${candidate}`, () => this.stopImmediately(candidate));
+      const stateAfter = await this.observer.candidateState(candidate);
+      decision = decideFailedPromotion({ promoteSent, stateBefore, fenced: fenced.result === 'SUCCESS', stateAfter });
+    }
+    run.note(`decide ${candidate}`, decision.step === 'stop' ? 'FAIL' : 'SUCCESS', `${decision.step}: ${decision.reason}`);
+    const now = this.clock.now();
+    if (decision.step === 'next_candidate' && promoteSent !== false) {
+      // It may have left recovery before it was stopped: on a timeline of its own, so it must not simply start again.
+      this.registry.alter(candidate, { enabled: false });
+      this.registry.setStatus(candidate, serverStatus('down', `stopped by HandyRep after a failed promotion (${attempt.details}); rejoin or clone it before enabling it`, now));
+    } else if (decision.step !== 'adopt') {
+      this.registry.setStatus(candidate, serverStatus('warning', `promotion failed during failover: ${attempt.details}`, now));
+    }
+    return decision;
+  }
+
+  /** Immediate stop of a failed candidate through its control plugin, confirmed by its status. */
+  private async stopImmediately(name: string): Promise<StepOutcome> {
+    const control = this.plugins.forServer('control', name);
+    const stopped = await control.faststop(name);
+    if (stopped.result !== 'SUCCESS') return { result: 'FAIL', details: `immediate stop failed: ${stopped.details}` };
+    const status = await control.status(name);
+    return status.result === 'SUCCESS' && !status.running
+      ? { result: 'SUCCESS', details: `${name} stopped (immediate)` }
+      : { result: 'FAIL', details: `${name} was asked to stop, but its status says: ${status.details}` };
+  }
+
+  /** Positions of the replicas, the selection plugin's order, and the core's check of it (candidates.ts). */
+  private async selectCandidates(oldMaster: ServerDefinition, request: FailoverRequest): Promise<StepOutcome<string[]>> {
+    if (this.registry.byRole('replica').length === 0) return { result: 'FAIL', details: 'no enabled replica to fail over to' };
+    const facts = await this.observer.replicaFacts();
+    if (!facts) return { result: 'FAIL', details: 'no [failover] replication_status_method is configured: replicas cannot be ranked' };
+    const masterLsn = request.planned ? await this.observer.masterLsn(oldMaster.name) : null;
+    const reference = masterLsn === null ? null : parseLsn(masterLsn);
+    const candidates = buildCandidates(facts, reference, request.planned ? new Map() : this.availability.recentLag());
+    if (request.newmaster !== undefined) {
+      const refusal = checkNamedCandidate(request.newmaster, candidates, request.ignoreLagLimit);
+      if (refusal) return { result: 'FAIL', details: refusal };
+      return { result: 'SUCCESS', details: `${request.newmaster} chosen by the operator`, value: [request.newmaster] };
+    }
+    const plugin = this.plugins.byKey('replica_selection', 'failover', 'selection_method');
+    if (!plugin) return { result: 'FAIL', details: 'no [failover] selection_method is configured' };
+    const selection = checkSelection(plugin.select(candidates, { ignoreLagLimit: request.ignoreLagLimit }), candidates, request);
+    const excluded = selection.excluded.map((entry) => `${entry.name}: ${entry.reason}`).join('; ');
+    if (selection.ordered.length === 0) return { result: 'FAIL', details: `no eligible replica${excluded ? ` (${excluded})` : ''}` };
+    return { result: 'SUCCESS', details: `candidates in order: ${selection.ordered.join(', ')}${excluded ? `; excluded: ${excluded}` : ''}`, value: selection.ordered };
+  }
+
+  /**
+   * Makes sure the old master cannot accept writes: a clean stop for a
+   * planned switchover (its WAL reaches the replicas first), otherwise the
+   * fencing plugin or an immediate stop; decideFence judges the outcome.
+   */
+  private async fence(oldMaster: ServerDefinition, request: FailoverRequest): Promise<StepOutcome> {
+    const name = oldMaster.name;
+    const attempt = await this.fenceAttempt(name, request.planned);
+    const poll = attempt.confirmed ? 'not_checked' : (await this.availability.pollServer(this.registry.get(name))).outcome;
+    const decision = decideFence({ planned: request.planned, confirmed: attempt.confirmed, attempt: attempt.details, poll }, { unreachableMasterPolicy: this.settings.unreachable_master_policy });
+    return { result: decision.proceed ? 'SUCCESS' : 'FAIL', details: decision.reason };
+  }
+
+  private async fenceAttempt(name: string, planned: boolean): Promise<{ confirmed: boolean; details: string }> {
+    try {
+      if (planned) {
+        const stopped = await this.plugins.forServer('control', name).stop(name);
+        return stopped.result === 'SUCCESS' ? { confirmed: true, details: `${name} stopped cleanly` } : { confirmed: false, details: `clean stop failed: ${stopped.details}` };
+      }
+      const fencing = this.plugins.byKey('fencing', 'failover', 'fencing_method');
+      if (fencing) {
+        const fenced = await fencing.fence(name);
+        return fenced.fenced ? { confirmed: true, details: `${name} fenced: ${fenced.details}` } : { confirmed: false, details: `fencing failed: ${fenced.details}` };
+      }
+      const stopped = await this.plugins.forServer('control', name).faststop(name);
+      return stopped.result === 'SUCCESS' ? { confirmed: true, details: `${name} stopped (immediate)` } : { confirmed: false, details: `immediate stop failed: ${stopped.details}` };
+    } catch (err) {
+      return { confirmed: false, details: `fencing failed: ${errorMessage(err)}` };
+    }
+  }
+
+  /**
+   * Promotes within promotion_timeout, then confirms: out of recovery and a
+   * test write succeeds. A FAIL carries whether the request may have reached
+   * the server (`promote_sent` from the plugin; unknown after a time-out).
+   */
+  async promoteAndConfirm(candidate: string): Promise<PromotionAttempt> {
+    const limitMs = this.settings.promotion_timeout * 1000;
+    let promoted;
+    try {
+      promoted = await withTimeout(this.plugins.forServer('promotion', candidate).promote(candidate), limitMs, `promotion of ${candidate} did not finish within promotion_timeout (${this.settings.promotion_timeout} s)`);
+    } catch (err) {
+      return { result: 'FAIL', details: `promotion failed: ${errorMessage(err)}`, value: { promoteSent: null } };
+    }
+    if (promoted.result !== 'SUCCESS') {
+      const sent = (promoted as { promote_sent?: unknown }).promote_sent;
+      return { result: 'FAIL', details: `promotion failed: ${promoted.details}`, value: { promoteSent: typeof sent === 'boolean' ? sent : null } };
+    }
     try {
       await this.sql.withSession({ server: candidate, connectTimeoutMs: QUICK_SQL_MS, statementTimeoutMs: QUICK_SQL_MS }, async (session) => {
         const rows = await session.query<{ in_recovery: boolean }>('SELECT pg_is_in_recovery() AS in_recovery');
@@ -399,21 +338,70 @@ export class FailoverExecutor {
         await session.query('INSERT INTO handyrep_promotion_check VALUES (now())');
       });
     } catch (err) {
-      return { result: 'FAIL', details: `promoted, but the test write failed: ${errorMessage(err)}` };
+      return { result: 'FAIL', details: `promoted, but the test write failed: ${errorMessage(err)}`, value: { promoteSent: true } };
     }
     return { result: 'SUCCESS', details: `${candidate} promoted and accepts writes` };
   }
 
-  /** The registry after a failover: the new master enabled as master, the old one disabled as a replica to rejoin. */
-  swapMaster(oldMaster: string, newMaster: string, message: string): void {
-    const now = this.clock.now();
-    this.registry.alter(oldMaster, { enabled: false });
-    this.registry.alter(oldMaster, { role: 'replica' });
-    this.registry.setStatus(oldMaster, serverStatus('down', `former master, disabled: ${message}; rejoin or clone it to bring it back`, now));
-    this.registry.alter(newMaster, { enabled: false });
-    this.registry.alter(newMaster, { role: 'master' });
-    this.registry.alter(newMaster, { enabled: true });
-    this.registry.setStatus(newMaster, serverStatus('healthy', `promoted to master: ${message}`, now));
-  }
-}
+  /** After the promotion: journal, registry, proxies, remaster, extra commands, alerts. */
+  private async complete(run: FailoverRun, oldMaster: ServerDefinition, newMaster: string, request: FailoverRequest, journal: FailoverJournal): Promise<FailoverResult> {
+    const problems: string[] = [];
+    journal.stage = 'promoted';
+    const written = await run.step('write_journal', () => this.writeJournal(journal, 'continuing: the promotion has happened'));
+    if (written.result === 'FAIL') problems.push(written.details);
+    const registered = await run.step('update_registry', async () => {
+      swapMaster(this.registry, this.clock, oldMaster.name, newMaster, `failed over to ${newMaster} at ${formatStatusTimestamp(this.clock.now())} UTC (${request.trigger}): ${request.reason}`);
+      await this.stateStore.saveOrThrow();
+      return { result: 'SUCCESS', details: `${newMaster} is the master; ${oldMaster.name} is disabled` };
+    });
+    if (registered.result === 'FAIL') problems.push(`registry: ${registered.details}`);
+    problems.push(...(await this.repointAndRemaster(run, newMaster, request.remaster)));
+    problems.push(...(await this.extraCommands(run, newMaster, oldMaster.name)));
 
+    await this.journal.clear().catch((err: unknown) => problems.push(`the failover journal could not be cleared: ${errorMessage(err)}`));
+    this.issues.clear('failover');
+    this.issues.clear('master_unreachable');
+    if (problems.length > 0) this.issues.set('post_failover', `failover to ${newMaster} done, but: ${problems.join('; ')}`);
+    else this.issues.clear('post_failover');
+    this.availability.refreshCluster();
+    const details = `failed over from ${oldMaster.name} to ${newMaster}${problems.length > 0 ? `; post-failover problems: ${problems.join('; ')}` : ''}`;
+    await this.alertAlongside('failover_finished', problems.length > 0 ? 'warning' : 'info', details, newMaster);
+    return run.finish('SUCCESS', details, newMaster);
+  }
+
+  private async repointAndRemaster(run: FailoverRun, newMaster: string, remaster: boolean): Promise<string[]> {
+    const problems: string[] = [];
+    const proxies = this.plugins.byKey('connection_failover', 'failover', 'connection_failover_method');
+    if (proxies) {
+      const repointed = await run.step('repoint_proxies', () => proxies.failover(newMaster));
+      if (repointed.result === 'FAIL') problems.push(`proxies: ${repointed.details}`);
+    }
+    if (!remaster) return problems;
+    const others = this.registry.byRole('replica').filter((replica) => replica.name !== newMaster);
+    const results = await Promise.all(others.map((replica) => run.step(`remaster ${replica.name}`, () => this.remasterService.remaster(replica.name, newMaster))));
+    results.forEach((result, index) => {
+      if (result.result === 'FAIL') problems.push(`remaster ${others[index]?.name ?? ''}: ${result.details}`);
+    });
+    // The proxies were repointed first (writes matter most); now that the replicas follow the new
+    // master, a second pass lets read-only aliases pick a replica that is in the new timeline.
+    if (proxies && others.length > 0) {
+      const refreshed = await run.step('refresh_proxies', () => proxies.failover(newMaster));
+      if (refreshed.result === 'FAIL') problems.push(`proxies (after remaster): ${refreshed.details}`);
+    }
+    return problems;
+  }
+
+  private async extraCommands(run: FailoverRun, newMaster: string, oldMaster: string): Promise<string[]> {
+    const problems: string[] = [];
+    for (const [name, command] of Object.entries(this.loaded.config.extra_failover_commands)) {
+      const ran = await run.step(`extra_command ${name}`, async () => {
+        const host = this.registry.get(newMaster).hostname;
+        const result = await this.shell.runLocal([command.command, newMaster, host, oldMaster], { timeoutMs: command.timeout * 1000 });
+        return result.exitCode === 0 ? { result: 'SUCCESS', details: 'exit 0' } : { result: 'FAIL', details: `exit ${String(result.exitCode)}: ${result.stderr.trim().slice(0, 500)}` };
+      });
+      if (ran.result === 'FAIL') problems.push(`extra command ${name}: ${ran.details}`);
+    }
+    return problems;
+  }
+
+}

@@ -1,3 +1,6 @@
+import type { ServerRegistry } from '../registry/server-registry.js';
+import type { StateStore } from '../state/state-store.js';
+
 /** Where a failover stands; persisted before each irreversible step so a restart never promotes twice. */
 export interface FailoverJournal {
   /** Unique per failover. */
@@ -12,6 +15,8 @@ export interface FailoverJournal {
   stage: 'started' | 'promoting' | 'promoted';
   /** When the failover started (ms since the epoch). */
   started_at: number;
+  /** When the promotion of `candidate` was requested (ms since the epoch). */
+  promoting_at?: number;
 }
 
 /** The key under which the journal lives in the saved state's `extra`. */
@@ -24,4 +29,29 @@ export function asJournal(value: unknown): FailoverJournal | undefined {
   if (typeof record['id'] !== 'string' || typeof record['old_master'] !== 'string') return undefined;
   if (!['started', 'promoting', 'promoted'].includes(String(record['stage']))) return undefined;
   return value as FailoverJournal;
+}
+
+/** The journal in the saved state: every write must reach the disk, or it throws and the failover stops. */
+export class JournalStore {
+  constructor(
+    private readonly registry: ServerRegistry,
+    private readonly stateStore: StateStore,
+  ) {}
+
+  /** The journal of an unresolved failover, if any. */
+  current(): FailoverJournal | undefined {
+    return asJournal(this.registry.getExtra(JOURNAL_KEY));
+  }
+
+  /** Saves the journal; throws when the server file could not be written. */
+  async write(journal: FailoverJournal): Promise<void> {
+    this.registry.setExtra(JOURNAL_KEY, { ...journal });
+    await this.stateStore.saveOrThrow();
+  }
+
+  /** Removes the journal; throws when the server file could not be written. */
+  async clear(): Promise<void> {
+    this.registry.setExtra(JOURNAL_KEY, undefined);
+    await this.stateStore.saveOrThrow();
+  }
 }

@@ -59,6 +59,15 @@ export class StateStore {
     return this.running;
   }
 
+  /**
+   * Saves every change made so far and throws when that write failed: for
+   * writes that must reach the disk before an irreversible step (the failover journal).
+   */
+  async saveOrThrow(): Promise<void> {
+    await this.requestSave();
+    if (this.lastError !== undefined) throw new Error(`could not save server file ${this.file}: ${this.lastError}`);
+  }
+
   private async writeLoop(): Promise<void> {
     do {
       this.pending = false;
