@@ -127,6 +127,16 @@ describe('promote_pg_ctl', () => {
     assert.match(result.details, /may or may not have happened/);
   });
 
+  it('an SSH connection that was never made is FAIL with promote_sent false (nothing ran)', async () => {
+    const { promotion, kit } = setup();
+    recoveryAnswers(kit, [true]);
+    kit.shell.when(/ promote /, new HandyRepError(ErrorCodes.SSH_CONNECT, 'cannot connect to ssh on db2: connect ECONNREFUSED'));
+    const result = await promotion.promote('db2');
+    assert.equal(result.result, 'FAIL');
+    assert.equal(result.promote_sent, false);
+    assert.equal(result.error_code, 'HR_SSH_CONNECT');
+  });
+
   it('unsafe, relative or missing paths and unknown servers: FAIL, nothing run', async () => {
     for (const server of [{ pgdata: '/srv/$(touch /tmp/x)' }, { pgdata: 'rel/data' }, { pg_bin: '' }, { pgdata: '/a"b' }]) {
       const { promotion, kit } = setup(server);

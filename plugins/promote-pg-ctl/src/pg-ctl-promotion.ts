@@ -1,4 +1,4 @@
-import { confirmLeftRecovery, errorCodeOf, errorMessage, fail, queryInRecovery, success } from '@handyrep/plugin-sdk';
+import { confirmLeftRecovery, errorCodeOf, ErrorCodes, errorMessage, fail, queryInRecovery, success } from '@handyrep/plugin-sdk';
 import type { CommandResult, PluginContext, PromotionPlugin, ReturnDictionary, SqlTarget } from '@handyrep/plugin-sdk';
 import type { PromotePgCtlConfig } from './config.js';
 import { promoteArgv } from './pg-ctl-promote-command.js';
@@ -21,6 +21,9 @@ export interface PromoteFields {
 
 /** promote_pg_ctl's return dictionary. */
 export type PromoteResult = ReturnDictionary<PromoteFields>;
+
+/** Error codes that mean the SSH command was never started. */
+const NEVER_STARTED = new Set<string>([ErrorCodes.SSH_CONNECT, ErrorCodes.SSH_HOST_KEY]);
 
 function lastLine(text: string): string {
   const lines = text.trim().split('\n').filter((line) => line.trim() !== '');
@@ -75,7 +78,8 @@ export class PgCtlPromotion implements PromotionPlugin {
       logger.error(`pg_ctl promote on ${server} did not complete`, { server, error: errorMessage(err) });
       return fail(
         `pg_ctl promote on ${server} did not complete (${errorMessage(err)}); the promotion may or may not have happened — check the server before promoting another`,
-        fields({ promote_sent: null, error_code: errorCodeOf(err) }),
+        // A connection that was never made (or a refused host key) ran nothing; anything else may have run pg_ctl.
+        fields({ promote_sent: NEVER_STARTED.has(errorCodeOf(err) ?? '') ? false : null, error_code: errorCodeOf(err) }),
       );
     }
     const stderr = result.stderr.trim();
