@@ -13,7 +13,7 @@ describe('API function table', () => {
   });
 
   it('covers every function of the spec', () => {
-    const spec = readFileSync(new URL('../../../../shared/spec/handyrep-library-api.rst', import.meta.url), 'utf8');
+    const spec = readFileSync(new URL('../../../docs/spec/handyrep-library-api.rst', import.meta.url), 'utf8');
     const headings = [...spec.matchAll(/^([a-z_]+)\n-{3,}$/gm)].map((match) => match[1]);
     const known = new Set(API_FUNCTIONS.map((fn) => fn.spec));
     for (const heading of headings) assert.ok(known.has(heading ?? ''), `spec function ${heading} is in the table`);
