@@ -5,7 +5,7 @@ import type { ServerView } from '@handyrep/plugin-sdk';
 import { serverStatus } from '../status/server-status.js';
 import { clusterStatus } from '../status/cluster-status.js';
 import { ServerRegistry } from './server-registry.js';
-import type { RegistryChange, RegistryInput, RegistryOptions } from './server-registry.js';
+import type { PropsCheck, RegistryChange, RegistryInput, RegistryOptions } from './server-registry.js';
 import { savedStateProblems } from './state-file.js';
 import type { SavedState } from './state-file.js';
 
@@ -42,6 +42,11 @@ function make(input: Partial<RegistryInput> = {}, options: RegistryOptions = {})
     { serverDefaults: DEFAULTS, configServers: CONFIG, saved: undefined, overrideServerFile: false, ...input },
     { now: () => 0, ...options },
   );
+}
+
+/** A stand-in schema check: refuses a negative lag_limit, converts nothing. */
+function lagLimitValidator(p: Readonly<Record<string, unknown>>): PropsCheck {
+  return { converted: { ...p }, problems: typeof p.lag_limit === 'number' && p.lag_limit < 0 ? ['lag_limit must be >= 0'] : [] };
 }
 
 /** Records changes so a refused call can be shown to change nothing. */
@@ -273,8 +278,7 @@ describe('ServerRegistry.alter (alter_server_def)', () => {
   ];
   for (const [spec, name, props, check] of refusals) {
     it(`refuses: ${spec}; nothing changes`, () => {
-      const validateProps = (p: Readonly<Record<string, unknown>>) =>
-        typeof p.lag_limit === 'number' && p.lag_limit < 0 ? ['lag_limit must be >= 0'] : [];
+      const validateProps = lagLimitValidator;
       const r = make({ configServers: { ...CONFIG, old: { hostname: 'old.example', role: 'master', enabled: false } } }, { validateProps });
       const w = watched(r);
       assert.throws(() => r.alter(name, props), check);
@@ -284,7 +288,8 @@ describe('ServerRegistry.alter (alter_server_def)', () => {
 
   it('the validator sees exactly the given properties', () => {
     const seen: Record<string, unknown>[] = [];
-    const r = make({}, { validateProps: (p) => (seen.push({ ...p }), []) });
+    const r = make({}, { validateProps: (p) => (seen.push({ ...p }), { converted: { ...p }, problems: [] }) });
+    seen.length = 0; // the loaded definitions were checked at construction
     r.alter('db2', { port: 5999 });
     assert.deepEqual(seen, [{ port: 5999 }]);
   });
@@ -333,7 +338,7 @@ describe('ServerRegistry.add (add_server)', () => {
   ];
   for (const [spec, name, props, fragment] of refusals) {
     it(`refuses: ${spec}; nothing changes`, () => {
-      const r = make({}, { validateProps: (p) => (typeof p.lag_limit === 'number' && p.lag_limit < 0 ? ['lag_limit must be >= 0'] : []) });
+      const r = make({}, { validateProps: lagLimitValidator });
       const w = watched(r);
       assert.throws(() => r.add(name, props), bad(fragment));
       w.unchanged();

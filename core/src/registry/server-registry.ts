@@ -15,8 +15,20 @@ import type { SavedState } from './state-file.js';
 
 export type { RegistryInput } from './initial-definitions.js';
 
-/** Checks server properties against the config schema; returns the problems found, in words (empty: valid). */
-export type PropsValidator = (props: Readonly<Record<string, unknown>>) => string[];
+/** What a PropsValidator found. */
+export interface PropsCheck {
+  /**
+   * A copy of the properties converted to the schema's types (the strings the
+   * web API and CLI send: "true" → true, "5" → 5). When `problems` is empty,
+   * this is exactly the value that was validated, and what the registry stores.
+   */
+  converted: Record<string, unknown>;
+  /** The problems found, in words; empty when the properties are valid. */
+  problems: string[];
+}
+
+/** Checks server properties against the config schema and converts them to its types. */
+export type PropsValidator = (props: Readonly<Record<string, unknown>>) => PropsCheck;
 
 /** What changed in the registry; every change should be persisted. */
 export type RegistryChange =
@@ -32,7 +44,11 @@ export type RegistryListener = (change: RegistryChange) => void;
 
 /** Optional collaborators of the registry. */
 export interface RegistryOptions {
-  /** Schema check of properties given to alter/add (keeps the registry independent of ajv). */
+  /**
+   * Schema check and type conversion of properties given to alter/add (keeps
+   * the registry independent of ajv). Also converts loaded definitions
+   * that are stored unconverted (a state file written before conversion).
+   */
   validateProps?: PropsValidator;
   /** Clock for `updated_at` of snapshots. */
   now?: () => number;
@@ -104,6 +120,8 @@ export class ServerRegistry {
     const fromStateFile = input.saved !== undefined && !input.overrideServerFile;
     const problems: string[] = [];
     for (const server of servers) {
+      const converted = this.#convertLoaded(server);
+      if (converted.length > 0) warnings.push(`server ${server.name}: stored ${converted.join(', ')} converted to the schema's types`);
       if (!SERVER_NAME.test(server.name)) problems.push(`server name '${server.name}' does not match ${SERVER_NAME_PATTERN}`);
       problems.push(...coreKeyProblems(this.#effective(server)).map((p) => `server ${server.name}: ${p}`));
       this.#servers.set(server.name, server);
@@ -211,13 +229,13 @@ export class ServerRegistry {
    */
   alter(name: string, props: Record<string, unknown>): ServerDefinition {
     const entry = this.#entry(name);
-    const given = this.#checkProps('alter_server_def', props);
+    const given = this.#checkProps('alter_server_def', name, props);
     const before = this.#effective(entry);
     if ('role' in given && given.role !== before.role && before.enabled && GUARDED_ROLES.includes(before.role)) {
       throw new BadArgumentError(`server ${name} is an enabled ${before.role}; disable it before changing its role`);
     }
     const candidate: ExplicitServer = { ...entry, explicit: { ...entry.explicit, ...given } };
-    this.#checkDefinition(candidate, before, given);
+    this.#checkDefinition(candidate, before);
     if (JSON.stringify(candidate.explicit) === JSON.stringify(entry.explicit)) return before;
     entry.explicit = candidate.explicit;
     this.#emit({ kind: 'definition', server: name });
@@ -236,13 +254,13 @@ export class ServerRegistry {
       );
     }
     if (this.#servers.has(name)) throw new BadArgumentError(`server ${name} already exists; use alter_server_def to change it`);
-    const given = this.#checkProps('add_server', props);
+    const given = this.#checkProps('add_server', name, props);
     if (typeof given.hostname !== 'string' || given.hostname === '') {
       throw new BadArgumentError(`add_server ${name}: hostname is required`);
     }
     const explicit = { ...given, role: given.role ?? 'replica', enabled: false };
     const candidate: ExplicitServer = { name, explicit, status: unknownServerStatus() };
-    this.#checkDefinition(candidate, undefined, explicit);
+    this.#checkDefinition(candidate, undefined);
     this.#servers.set(name, candidate);
     this.#emit({ kind: 'added', server: name });
     return this.#effective(candidate);
@@ -313,8 +331,12 @@ export class ServerRegistry {
     return def as ServerDefinition;
   }
 
-  /** A clean copy of the given properties; refuses the keys the registry owns. */
-  #checkProps(action: string, props: Record<string, unknown>): Record<string, unknown> {
+  /**
+   * A clean copy of the given properties, converted to the schema's types
+   * (exactly what the schema check passed); refuses the keys the registry owns
+   * and anything the schema refuses.
+   */
+  #checkProps(action: string, name: string, props: Record<string, unknown>): Record<string, unknown> {
     if (!isPlainObject(props)) throw new BadArgumentError(`${action}: server properties must be an object`);
     const owned = Object.keys(props).filter((key) => OWNED_KEYS.includes(key));
     if (owned.length > 0) {
@@ -322,13 +344,36 @@ export class ServerRegistry {
         `${action} cannot set ${owned.join(', ')}: status fields come from checks and the name is the server's identity`,
       );
     }
-    return structuredClone(Object.fromEntries(Object.entries(props).filter(([, value]) => value !== undefined)));
+    const given = structuredClone(Object.fromEntries(Object.entries(props).filter(([, value]) => value !== undefined)));
+    if (this.#validate === undefined) return given;
+    const { converted, problems } = this.#validate(given);
+    if (problems.length > 0) throw new BadArgumentError(`server ${name}: ${problems.join('; ')}`);
+    return structuredClone(converted);
   }
 
-  /** Refuses a candidate definition with bad core keys, schema problems, or that makes a second enabled master. */
-  #checkDefinition(candidate: ExplicitServer, before: ServerDefinition | undefined, given: Record<string, unknown>): void {
+  /**
+   * Converts, key by key, loaded definition values the schema accepts after
+   * conversion (e.g. "true" stored by an older version); values it refuses are
+   * kept as they are. Returns the converted keys.
+   */
+  #convertLoaded(server: ExplicitServer): string[] {
+    const validate = this.#validate;
+    if (validate === undefined) return [];
+    const changed: string[] = [];
+    for (const [key, value] of Object.entries(server.explicit)) {
+      const { converted, problems } = validate({ [key]: value });
+      if (problems.length === 0 && key in converted && JSON.stringify(converted[key]) !== JSON.stringify(value)) {
+        server.explicit[key] = converted[key];
+        changed.push(`${key} ${JSON.stringify(value)}`);
+      }
+    }
+    return changed;
+  }
+
+  /** Refuses a candidate definition with bad core keys, or that makes a second enabled master. */
+  #checkDefinition(candidate: ExplicitServer, before: ServerDefinition | undefined): void {
     const after = this.#effective(candidate);
-    const problems = [...coreKeyProblems(after), ...(this.#validate?.(given) ?? [])];
+    const problems = coreKeyProblems(after);
     if (problems.length > 0) throw new BadArgumentError(`server ${candidate.name}: ${problems.join('; ')}`);
     const wasEnabledMaster = before !== undefined && before.enabled && before.role === 'master';
     if (after.enabled && after.role === 'master' && !wasEnabledMaster) {
