@@ -63,14 +63,15 @@ export class ClusterObserver {
     const verified = verify ? this.availability.verifyMaster() : undefined;
     const poll = await this.availability.pollServer(this.registry.get(master.name));
     const sideBudget = Math.max(started + SIDE_PROBE_FLOOR_MS, this.clock.now()) - this.clock.now();
-    const [sshOutcome, replicas] = await Promise.all([
+    // A verification that has not finished by then has not shown the master alive: it counts as failed.
+    const [sshOutcome, replicas, verifiedAlive] = await Promise.all([
       settleWithin<ProbeOutcome>(ssh, sideBudget, 'timeout'),
       Promise.all(opinions.map((opinion) => settleWithin(opinion.work, sideBudget, opinion.silent))),
+      verified ? settleWithin(verified.then((v) => v.result === 'SUCCESS'), sideBudget, false) : Promise.resolve(undefined),
     ]);
-    const verification = verified ? await verified : undefined;
     return {
       evidence: { masterHost: master.hostname, poll: poll.outcome, ssh: sshOutcome, replicas, failingForMs, verified: verify },
-      ...(verification ? { verifiedAlive: verification.result === 'SUCCESS' } : {}),
+      ...(verifiedAlive === undefined ? {} : { verifiedAlive }),
     };
   }
 

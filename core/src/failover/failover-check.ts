@@ -19,9 +19,11 @@ import { decideMaster } from './decide.js';
 import type { Episode, FailoverPolicy, MasterObservation, MasterStep } from './decide.js';
 import { FailoverExecutor } from './failover-executor.js';
 import type { FailoverResult } from './failover-executor.js';
-import type { MasterVerdict } from './master-verdict.js';
+import type { MasterEvidence, MasterVerdict } from './master-verdict.js';
 import { JournalStore } from './failover-journal.js';
 import { JournalRecovery } from './journal-recovery.js';
+import { RepeatGuard } from './repeat-guard.js';
+import { formatStatusTimestamp } from '../status/status-time.js';
 import type { StateStore } from '../state/state-store.js';
 
 /** failover_check's return dictionary: the RD plus what was decided and, after a failover, its report. */
@@ -30,6 +32,17 @@ export type FailoverCheckResult = ReturnDictionary<{
   failover?: FailoverResult;
   restarted?: boolean;
 }>;
+
+/** The verdict reported with each final step. */
+const VERDICT_OF: Record<MasterStep['step'], MasterVerdict['verdict']> = {
+  healthy: 'alive',
+  restart: 'dead',
+  observe: 'ambiguous',
+  warn_cut_off: 'cut_off_from_handyrep',
+  hold: 'ambiguous',
+  refuse: 'dead',
+  failover: 'dead',
+};
 
 /** An episode cannot loop for ever: far more steps than any policy needs. */
 const MAX_STEPS = 64;
@@ -42,6 +55,7 @@ const MAX_STEPS = 64;
 export class FailoverCheck {
   private actedLastTime = false;
   private readonly journal: JournalStore;
+  private readonly repeats = new RepeatGuard();
 
   constructor(
     @inject(Tokens.registry) private readonly registry: ServerRegistry,
@@ -131,7 +145,7 @@ export class FailoverCheck {
         if (restarted) return restarted;
         continue;
       }
-      return this.conclude(master, step, observation);
+      return this.concludeOnce(master, step, observation);
     }
     return fail(`master ${master.name}: no decision after ${MAX_STEPS} steps; not failing over`);
   }
@@ -142,6 +156,32 @@ export class FailoverCheck {
     if (step.kind === 'quick') episode.quickRechecks += 1;
     else episode.retries += 1;
     return this.observer.observeMaster(master, episode.failingSince, step.kind === 'verify');
+  }
+
+  /**
+   * A conclusion HandyRep does not act on is alerted once: the same step on
+   * the same evidence (a refused failover above all) is not re-run every
+   * cycle, and is re-alerted at most once per alert_repeat_minutes.
+   */
+  private async concludeOnce(master: ServerDefinition, step: MasterStep, observation: MasterObservation): Promise<FailoverCheckResult> {
+    if (step.step === 'healthy') {
+      this.repeats.clear();
+      return this.conclude(master, step, observation);
+    }
+    const earlier = this.repeats.same(master.name, `${step.step}`, observation.evidence);
+    if (earlier) {
+      const now = this.clock.now();
+      const details = `${earlier.details} (unchanged since ${formatStatusTimestamp(earlier.since)} UTC: no new evidence, not re-run)`;
+      if (this.repeats.reminderDue(now, this.loaded.config.failover.alert_repeat_minutes)) {
+        await this.alerts.send(step.step === 'warn_cut_off' || step.step === 'hold' ? 'status_warning' : 'cluster_down', step.step === 'warn_cut_off' || step.step === 'hold' ? 'warning' : 'critical', `reminder: ${details}`, master.name);
+      }
+      this.availability.refreshCluster();
+      return fail(details, { verdict: VERDICT_OF[step.step] });
+    }
+    const result = await this.conclude(master, step, observation);
+    if (result.result === 'SUCCESS') this.repeats.clear();
+    else this.repeats.remember(master.name, `${step.step}`, observation.evidence, result.details, this.clock.now());
+    return result;
   }
 
   /** Acts on a final step. */
@@ -165,17 +205,17 @@ export class FailoverCheck {
         await this.alerts.send('cluster_down', 'critical', `master ${master.name} is down: ${step.reason}`, master.name);
         return fail(`master ${master.name} is down: ${step.reason}: no automatic action`, { verdict: 'dead' });
       case 'failover':
-        return this.failover(master, step.reason);
+        return this.failover(master, step.reason, observation.evidence);
       default:
         return fail(`master ${master.name}: unexpected step ${step.step} (${observation.evidence.poll})`);
     }
   }
 
-  private async failover(master: ServerDefinition, reason: string): Promise<FailoverCheckResult> {
+  private async failover(master: ServerDefinition, reason: string, evidence: MasterEvidence): Promise<FailoverCheckResult> {
     this.availability.refreshCluster();
     try {
       const result = await this.lock.run('automatic failover', () =>
-        this.executor.failover({ trigger: 'automatic', reason, remaster: this.loaded.config.failover.remaster, ignoreLagLimit: false, planned: false }),
+        this.executor.failover({ trigger: 'automatic', reason, remaster: this.loaded.config.failover.remaster, ignoreLagLimit: false, planned: false, masterEvidence: evidence }),
       );
       return { result: result.result, details: result.details, verdict: 'dead', failover: result };
     } catch (err) {

@@ -22,6 +22,7 @@ import type { FailedPromotionStep } from './decide.js';
 import { JournalStore } from './failover-journal.js';
 import type { FailoverJournal } from './failover-journal.js';
 import { FailoverRun } from './failover-run.js';
+import type { MasterEvidence } from './master-verdict.js';
 import { swapMaster } from './swap-master.js';
 import { JournalRecovery } from './journal-recovery.js';
 import type { FailoverResult, StepOutcome } from './failover-run.js';
@@ -42,6 +43,14 @@ export interface FailoverRequest {
   ignoreLagLimit: boolean;
   /** The old master still runs and should be stopped cleanly (planned switchover). */
   planned: boolean;
+  /** What the check found about the old master (automatic failovers): a silent host is not fenced over SSH again. */
+  masterEvidence?: MasterEvidence;
+}
+
+/** Silence on both the PostgreSQL port and SSH: fencing over the network would only run into time-outs. */
+function hostSilent(evidence: MasterEvidence | undefined): boolean {
+  const silent = (outcome: string): boolean => outcome === 'timeout' || outcome === 'unreachable';
+  return evidence !== undefined && silent(evidence.poll) && silent(evidence.ssh);
 }
 
 /** How a promotion attempt ended: SUCCESS, or FAIL with whether the request may have reached the server. */
@@ -289,6 +298,12 @@ export class FailoverExecutor {
    */
   private async fence(oldMaster: ServerDefinition, request: FailoverRequest): Promise<StepOutcome> {
     const name = oldMaster.name;
+    if (!request.planned && hostSilent(request.masterEvidence)) {
+      const evidence = request.masterEvidence as MasterEvidence;
+      const attempt = `not fenced over the network: the host answered neither PostgreSQL (${evidence.poll}) nor SSH (${evidence.ssh})`;
+      const decision = decideFence({ planned: false, confirmed: false, attempt, poll: evidence.poll }, { unreachableMasterPolicy: this.settings.unreachable_master_policy });
+      return { result: decision.proceed ? 'SUCCESS' : 'FAIL', details: decision.reason };
+    }
     const attempt = await this.fenceAttempt(name, request.planned);
     const poll = attempt.confirmed ? 'not_checked' : (await this.availability.pollServer(this.registry.get(name))).outcome;
     const decision = decideFence({ planned: request.planned, confirmed: attempt.confirmed, attempt: attempt.details, poll }, { unreachableMasterPolicy: this.settings.unreachable_master_policy });
