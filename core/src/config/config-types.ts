@@ -22,6 +22,8 @@ export interface HandyrepSettings {
   tls_cert: string;
   tls_key: string;
   statement_timeout: number;
+  plugin_timeout: number;
+  clone_timeout: number;
 }
 
 /** `[failover]` after validation. */
@@ -40,6 +42,7 @@ export interface FailoverSettings {
   fencing_method: string;
   unreachable_master_policy: 'abort' | 'failover';
   promotion_timeout: number;
+  alert_repeat_minutes: number;
 }
 
 /** `[archive]` after validation. */

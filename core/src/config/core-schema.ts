@@ -66,6 +66,19 @@ export const handyrepSection: ObjectSchema = {
     tls_cert: { type: 'string', default: '', description: 'PEM certificate for HTTPS; with tls_key, the web API speaks TLS only. Relative to the config file.' },
     tls_key: { type: 'string', default: '', description: 'PEM private key for HTTPS. Relative to the config file.' },
     statement_timeout: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'Seconds any HandyRep SQL statement may run.' },
+    plugin_timeout: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 60,
+      description:
+        "Seconds any call of a plugin may take (polls, control, fencing, alerts, proxies, ...) before HandyRep gives up on it with HR_TIMEOUT and goes on; the plugin's own work may continue. Promotions are bounded by [failover] promotion_timeout, clones and archive cleanup by clone_timeout.",
+    },
+    clone_timeout: {
+      type: 'number',
+      minimum: 0,
+      default: 0,
+      description: 'Seconds a call of a clone plugin (clone, rewind) or of the archive cleanup plugin may take; 0: no limit.',
+    },
   },
   additionalProperties: false,
 };
@@ -94,7 +107,19 @@ export const failoverSection: ObjectSchema = {
       description:
         'When the old master cannot be fenced and its state is unknown (no answer at all, e.g. a network partition): abort keeps it master and alerts (never two writable masters); failover promotes anyway (only with external fencing you trust). A master whose port refuses connections is known not to accept writes and does not need this.',
     },
-    promotion_timeout: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'Seconds a promotion may take before the next candidate is tried.' },
+    promotion_timeout: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 60,
+      description: "Seconds a promotion may take: a promotion plugin's call that has not finished by then fails with HR_TIMEOUT.",
+    },
+    alert_repeat_minutes: {
+      type: 'number',
+      minimum: 0,
+      default: 30,
+      description:
+        'A master problem that HandyRep will not act on (failover refused, paused, cut off, held) is alerted once; the same problem is re-alerted at most this often while it lasts. New evidence about the master re-evaluates at once.',
+    },
   },
   additionalProperties: false,
 };
