@@ -25,7 +25,7 @@ export type { ClusterStatusName, ServerStatusName, StatusFields } from './status
 export type { Clock } from './capabilities/clock.js';
 export type { LogFields, Logger } from './capabilities/logger.js';
 export type { PluginContext } from './capabilities/plugin-context.js';
-export type { PerServerKind, PluginDirectory } from './capabilities/plugin-directory.js';
+export type { ClusterKind, PerServerKind, PluginDirectory } from './capabilities/plugin-directory.js';
 export type { CommandOptions, CommandResult, RemoteShell } from './capabilities/remote-shell.js';
 export type { Secrets } from './capabilities/secrets.js';
 export type { ServerView } from './capabilities/server-view.js';

@@ -25,7 +25,7 @@ export class AlertService {
     const fields = { alert: type, severity, ...(server ? { server } : {}) };
     let plugin;
     try {
-      plugin = this.plugins.byKey('alert', 'handyrep', 'push_alert_method');
+      plugin = this.plugins.cluster('alert');
     } catch (err) {
       this.logger.error(`alert plugin unavailable: ${errorMessage(err)}`, { alert: type });
     }

@@ -70,13 +70,13 @@ export class AvailabilityService {
   }
 
   private pollPlugin(): PollPlugin {
-    const plugin = this.plugins.byKey('poll', 'failover', 'poll_method');
+    const plugin = this.plugins.cluster('poll');
     if (!plugin) throw new HandyRepError(ErrorCodes.NOT_SUPPORTED, 'no [failover] poll_method is configured');
     return plugin;
   }
 
   private replicationStatus(): ReplicationStatusPlugin | undefined {
-    return this.plugins.byKey('replication_status', 'failover', 'replication_status_method');
+    return this.plugins.cluster('replication_status');
   }
 
   /** Servers the spec checks: enabled, with a role that is polled (archive and user roles are not). */
@@ -355,7 +355,7 @@ export class AvailabilityService {
   /** WAL archiving health (when HandyRep manages archiving) as a cluster-level issue: a failing archive_command warns. */
   private async checkArchiving(master: string): Promise<void> {
     if (!this.loaded.config.archive.archiving) return;
-    const archive = this.plugins.byKey('archive', 'archive', 'archive_script_method');
+    const archive = this.plugins.cluster('archive');
     if (!archive) return;
     try {
       const health = await archive.poll(master);

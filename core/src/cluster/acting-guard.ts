@@ -24,7 +24,7 @@ export class ActingGuard {
 
   /** Asks the plugin now (acting when none is configured). */
   async check(): Promise<HrMasterDecision> {
-    const plugin = this.plugins.byKey('hr_master', 'handyrep', 'master_check_method');
+    const plugin = this.plugins.cluster('hr_master');
     let decision: HrMasterDecision;
     if (!plugin) decision = ALONE;
     else {

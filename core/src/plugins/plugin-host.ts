@@ -7,6 +7,7 @@ import {
   PluginLoadError,
 } from '@handyrep/plugin-sdk';
 import type {
+  ClusterKind,
   ConfigProblem,
   PerServerKind,
   PluginContext,
@@ -15,7 +16,8 @@ import type {
   PluginKindMap,
 } from '@handyrep/plugin-sdk';
 import type { LoadedConfig } from '../config/load-config.js';
-import { SERVER_PLUGIN_KEYS } from '../config/core-schema.js';
+import { CLUSTER_PLUGIN_KEYS, SERVER_PLUGIN_KEYS } from '../config/core-schema.js';
+import { pluginDeadline, withDeadlines } from './plugin-deadlines.js';
 import type { LoadedPlugin } from './plugin-loader.js';
 
 /** Everything a plugin context is made of except its name, config and logger. */
@@ -30,12 +32,39 @@ const PER_SERVER_KEY: Record<PerServerKind, keyof typeof SERVER_PLUGIN_KEYS> = {
   clone: 'clone_method',
 };
 
+type ClusterKeyTable = typeof CLUSTER_PLUGIN_KEYS;
+/** Every cluster-wide kind has exactly one key in CLUSTER_PLUGIN_KEYS (a compile error here when one is missing). */
+const EVERY_CLUSTER_KIND_HAS_A_KEY: Exclude<ClusterKind, ClusterKeyTable[keyof ClusterKeyTable]> extends never ? true : never = true;
+void EVERY_CLUSTER_KIND_HAS_A_KEY;
+
+/** Where each cluster-wide kind is configured: CLUSTER_PLUGIN_KEYS read the other way round. */
+export const CLUSTER_KIND_KEYS: Readonly<Record<ClusterKind, { section: string; key: string }>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(CLUSTER_PLUGIN_KEYS).map(([path, kind]) => {
+      const [section = '', key = ''] = path.split('.');
+      return [kind, Object.freeze({ section, key })];
+    }),
+  ) as Record<ClusterKind, { section: string; key: string }>,
+);
+
+function isClusterKind(kind: PluginKind): kind is ClusterKind {
+  return Object.hasOwn(CLUSTER_KIND_KEYS, kind);
+}
+
+interface Entry {
+  loaded: LoadedPlugin;
+  /** The plugin's own instance (closed at the end). */
+  instance: object;
+  /** What lookups hand out: the instance with its kind's methods bounded by their deadline; made once. */
+  bounded?: object;
+}
+
 /**
  * Creates the loaded plugins once, and finds the instance for a config key
  * or a server. One instance per declared plugin, shared by every key naming it.
  */
 export class PluginHost implements PluginDirectory {
-  private readonly instances = new Map<string, { loaded: LoadedPlugin; instance: object }>();
+  private readonly instances = new Map<string, Entry>();
 
   constructor(
     private readonly loaded: LoadedConfig,
@@ -105,13 +134,28 @@ export class PluginHost implements PluginDirectory {
     return instance as object;
   }
 
-  /** The instance configured under a cluster-wide key, e.g. `failover.poll_method`. */
+  /**
+   * The cluster-wide plugin of `kind`, the one its config key names
+   * (`poll` → `[failover] poll_method`, see CLUSTER_PLUGIN_KEYS), or
+   * undefined when that key is empty.
+   */
+  cluster<K extends ClusterKind>(kind: K): PluginKindMap[K] | undefined {
+    const { section, key } = CLUSTER_KIND_KEYS[kind];
+    return this.byKey(kind, section, key);
+  }
+
+  /** The instance configured under a cluster-wide key, e.g. `failover.poll_method`. Prefer `cluster(kind)`. */
   byKey<K extends PluginKind>(kind: K, section: string, key: string): PluginKindMap[K] | undefined {
     const reference = this.loaded.references.find((ref) => ref.section === section && ref.key === key);
     return reference ? this.instanceOf(kind, reference.name) : undefined;
   }
 
-  /** The instance named `name` (as in the config), checked to be of `kind`. */
+  /**
+   * The instance named `name` (as in the config), checked to be of `kind`.
+   * Each call of its kind's methods is bounded by the kind's deadline
+   * (plugin_timeout, promotion_timeout or clone_timeout): past it, the call
+   * rejects with HR_TIMEOUT; the plugin's own work may go on.
+   */
   instanceOf<K extends PluginKind>(kind: K, name: string): PluginKindMap[K] {
     const entry = this.instances.get(name);
     if (!entry) {
@@ -120,7 +164,8 @@ export class PluginHost implements PluginDirectory {
     if (entry.loaded.declaration.kind !== kind) {
       throw new HandyRepError(ErrorCodes.PLUGIN_WRONG_KIND, `plugin '${name}' is a '${entry.loaded.declaration.kind}' plugin, not '${kind}'`);
     }
-    return entry.instance as PluginKindMap[K];
+    entry.bounded ??= withDeadlines(entry.instance, kind, name, pluginDeadline(kind, this.loaded.config), this.loggerFor(entry.loaded.declaration.name));
+    return entry.bounded as PluginKindMap[K];
   }
 
   /** True when a plugin of that config name is loaded. */
@@ -150,11 +195,9 @@ export class PluginHost implements PluginDirectory {
     return this.instanceOf(kind, name);
   }
 
+  /** `cluster(kind)` for any kind: undefined for the per-server kinds. */
   active<K extends PluginKind>(kind: K): PluginKindMap[K] | undefined {
-    const reference = this.loaded.references.find(
-      (ref) => ref.kind === kind && !ref.section.startsWith('servers.') && ref.section !== 'server_defaults',
-    );
-    return reference ? this.instanceOf(kind, reference.name) : undefined;
+    return isClusterKind(kind) ? (this.cluster(kind) as PluginKindMap[K] | undefined) : undefined;
   }
 
   /** Closes every instance; errors are collected, not thrown, so one bad plugin can't keep others open. */

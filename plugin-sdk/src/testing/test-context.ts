@@ -1,5 +1,5 @@
 import type { PluginContext } from '../capabilities/plugin-context.js';
-import type { PerServerKind, PluginDirectory } from '../capabilities/plugin-directory.js';
+import type { ClusterKind, PerServerKind, PluginDirectory } from '../capabilities/plugin-directory.js';
 import type { Secrets } from '../capabilities/secrets.js';
 import type { ServerView } from '../capabilities/server-view.js';
 import { ErrorCodes, HandyRepError, UnknownServerError } from '../errors.js';
@@ -103,6 +103,9 @@ export function createTestContext<Config = Record<string, unknown>>(
         throw new HandyRepError(ErrorCodes.NOT_SUPPORTED, `no ${kind} plugin for server '${server}' in this test`);
       }
       return found as PluginKindMap[K];
+    },
+    cluster<K extends ClusterKind>(kind: K): PluginKindMap[K] | undefined {
+      return active[kind] as PluginKindMap[K] | undefined;
     },
     active<K extends PluginKind>(kind: K): PluginKindMap[K] | undefined {
       return active[kind] as PluginKindMap[K] | undefined;
