@@ -168,19 +168,17 @@ export class FailoverCheck {
       this.repeats.clear();
       return this.conclude(master, step, observation);
     }
-    const earlier = this.repeats.same(master.name, `${step.step}`, observation.evidence);
-    if (earlier) {
-      const now = this.clock.now();
-      const details = `${earlier.details} (unchanged since ${formatStatusTimestamp(earlier.since)} UTC: no new evidence, not re-run)`;
-      if (this.repeats.reminderDue(now, this.loaded.config.failover.alert_repeat_minutes)) {
-        await this.alerts.send(step.step === 'warn_cut_off' || step.step === 'hold' ? 'status_warning' : 'cluster_down', step.step === 'warn_cut_off' || step.step === 'hold' ? 'warning' : 'critical', `reminder: ${details}`, master.name);
-      }
+    // An unresolved failover that gets resolved is new evidence too.
+    const key = `${step.step}|${this.journal.current()?.id ?? ''}`;
+    const earlier = this.repeats.same(master.name, key, observation.evidence);
+    // Once per alert_repeat_minutes the same conclusion is reached again for real: that run is the reminder.
+    if (earlier && !this.repeats.reminderDue(this.clock.now(), this.loaded.config.failover.alert_repeat_minutes)) {
       this.availability.refreshCluster();
-      return fail(details, { verdict: VERDICT_OF[step.step] });
+      return fail(`${earlier.details} (unchanged since ${formatStatusTimestamp(earlier.since)} UTC: no new evidence, not re-run)`, { verdict: VERDICT_OF[step.step] });
     }
     const result = await this.conclude(master, step, observation);
     if (result.result === 'SUCCESS') this.repeats.clear();
-    else this.repeats.remember(master.name, `${step.step}`, observation.evidence, result.details, this.clock.now());
+    else if (!earlier) this.repeats.remember(master.name, key, observation.evidence, result.details, this.clock.now());
     return result;
   }
 

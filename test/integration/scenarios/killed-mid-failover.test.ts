@@ -25,7 +25,8 @@ describe('scenario 14: HandyRep killed during a failover', () => {
   let scenario: Scenario;
 
   before(async () => {
-    scenario = await openScenario({ writer: false });
+    // An interrupted promotion is waited for up to promotion_timeout before the candidate counts as not promoted.
+    scenario = await openScenario({ writer: false, overrides: { failover: { promotion_timeout: 8 } } });
     // The monitor runs in another process; this one only observes.
     await scenario.hr.close();
   });
@@ -64,7 +65,7 @@ describe('scenario 14: HandyRep killed during a failover', () => {
     assert.ok(await waitFor(async () => {
       const masters = await cluster.findMasters(500);
       return masters.length === 1 && masters[0] !== 'pg1' && hr.getMasterName() === masters[0];
-    }, 30_000, 200), 'exactly one master, and the registry names it');
+    }, 45_000, 200), 'exactly one master, and the registry names it');
     // Long enough for a second promotion to show if one were to happen.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await hr.stopMonitor();
