@@ -23,6 +23,7 @@ import type { RemasterResult } from './replication/remaster-service.js';
 import { buildRuntime, closeRuntime } from './runtime.js';
 import { Tokens } from './di/tokens.js';
 import type { OpenOptions, Runtime } from './runtime.js';
+import type { LockHolderRole } from './state/state-file-lock.js';
 
 export type { OpenOptions } from './runtime.js';
 
@@ -180,7 +181,7 @@ export class HandyRep {
       return lock.run('reload_conf', async () => {
         let next: Runtime;
         try {
-          next = await buildRuntime(file, this.options, { saved: old.registry.snapshot(old.stateStore.currentGeneration()), ring: old.logger.ring });
+          next = await buildRuntime(file, this.options, { saved: old.registry.snapshot(old.stateStore.currentGeneration()), ring: old.logger.ring, stateLock: old.stateLock });
         } catch (err) {
           return fail(`configuration not reloaded, nothing changed: ${errorMessage(err)}`);
         }
@@ -375,7 +376,15 @@ export class HandyRep {
     return this.runtime.plugins.describe();
   }
 
-  /** Stops monitoring, saves state, closes plugins, connections and the log. */
+  /**
+   * What this process tells a second process that is refused the server file
+   * (HR_STATE_LOCKED): the daemon records its web API URL here once it listens.
+   */
+  describeLockHolder(holder: LockHolderRole): void {
+    this.runtime.stateLock.lock.describe(holder);
+  }
+
+  /** Stops monitoring, saves state, closes plugins, connections and the log, and releases the server file's lock. */
   async close(): Promise<void> {
     await this.stopMonitor();
     this.runtime.logger.info('HandyRep closed', { component: 'core' });

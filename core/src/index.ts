@@ -13,3 +13,5 @@ export { pluginCandidates } from './plugins/plugin-name.js';
 export { verifyPluginPackage } from './plugins/verify-plugin-package.js';
 export { computeClusterStatus } from './status/cluster-status.js';
 export { formatStatusTimestamp } from './status/status-time.js';
+export { StateLockedError } from './state/state-file-lock.js';
+export type { LockHolderRecord, LockHolderRole } from './state/state-file-lock.js';

@@ -23,6 +23,8 @@ import { SharedStateSync } from './state/shared-state-sync.js';
 import { ActingGuard } from './cluster/acting-guard.js';
 import type { SharedStateAccess } from './di/tokens.js';
 import { DbStateMirror, mirrorLocation, readMirroredState } from './state/db-state-mirror.js';
+import { StateFileLock, defaultLockHolderRole, stateLockPath } from './state/state-file-lock.js';
+import type { LockHolderRole, StateLockLease } from './state/state-file-lock.js';
 
 /** Options of HandyRep.open, mostly for tests and embedding. */
 export interface OpenOptions {
@@ -30,6 +32,11 @@ export interface OpenOptions {
   logDestination?: NodeJS.WritableStream;
   /** Replacements for the real SSH shell, SQL client or clock. */
   capabilities?: { shell?: RemoteShell; sql?: SqlClient; clock?: Clock };
+  /**
+   * How this process names itself in the server file's lock, for a second
+   * process that is refused (default: a library process and its command line).
+   */
+  lockHolder?: LockHolderRole;
 }
 
 /** Everything one configuration brings to life; replaced whole by reload_conf. */
@@ -43,6 +50,18 @@ export interface Runtime {
   clock: Clock;
   /** Releases connections the runtime opened (SSH), in order. */
   closers: (() => Promise<void> | void)[];
+  /** This runtime's hold on the server file's lock (one process per state file); closeRuntime releases it. */
+  stateLock: StateLockLease;
+}
+
+/**
+ * Locks the server file for this process before anything reads or writes it.
+ * On reload, the same file keeps the running runtime's lock (a second lease);
+ * another file is locked before the switch, with the same role.
+ */
+async function lockStateFile(serverFile: string, options: OpenOptions, running: StateLockLease | undefined): Promise<StateLockLease> {
+  if (running?.lock.held && running.lock.path === stateLockPath(serverFile)) return running.lock.lease();
+  return StateFileLock.acquire(serverFile, running?.lock.role() ?? options.lockHolder ?? defaultLockHolderRole());
 }
 
 /** Plugin names the saved state uses that the config file does not, so they get loaded too. */
@@ -62,28 +81,32 @@ function savedStateReferences(saved: SavedState | undefined): PluginReference[] 
  * Loads a config and builds a runtime on it. `saved` is the state to start
  * from: read from the server file when undefined (open), the running state
  * when reloading. Throws ConfigError before anything is started when the
- * config or a plugin is not usable.
+ * config or a plugin is not usable, and StateLockedError (HR_STATE_LOCKED),
+ * before reading or writing anything, when another process has the server file.
  */
 export async function buildRuntime(
   configFile: string,
   options: OpenOptions,
-  carried?: { saved: SavedState; ring: LogRing },
+  carried?: { saved: SavedState; ring: LogRing; stateLock: StateLockLease },
 ): Promise<Runtime> {
   let loaded = await loadConfig(configFile);
-  const saved = carried?.saved ?? (await readStateFile(loaded.config.handyrep.server_file));
-  const extra = savedStateReferences(saved).filter((reference) => !loaded.plugins.has(reference.name));
-  if (extra.length > 0) loaded = await loadConfig(configFile, { extraReferences: extra });
-  const { config } = loaded;
-
-  const logger = createLogger({
-    logFile: config.handyrep.log_file,
-    verbose: config.handyrep.log_verbose,
-    secrets: () => Object.values(config.passwords),
-    ...(options.logDestination ? { destination: options.logDestination } : {}),
-    ...(carried ? { ring: carried.ring } : {}),
-  });
+  const stateLock = await lockStateFile(loaded.config.handyrep.server_file, options, carried?.stateLock);
+  let openedLogger: CoreLogger | undefined;
   const closers: (() => Promise<void> | void)[] = [];
   try {
+    const saved = carried?.saved ?? (await readStateFile(loaded.config.handyrep.server_file));
+    const extra = savedStateReferences(saved).filter((reference) => !loaded.plugins.has(reference.name));
+    if (extra.length > 0) loaded = await loadConfig(configFile, { extraReferences: extra });
+    const { config } = loaded;
+
+    const logger = createLogger({
+      logFile: config.handyrep.log_file,
+      verbose: config.handyrep.log_verbose,
+      secrets: () => Object.values(config.passwords),
+      ...(options.logDestination ? { destination: options.logDestination } : {}),
+      ...(carried ? { ring: carried.ring } : {}),
+    });
+    openedLogger = logger;
     const clock = options.capabilities?.clock ?? systemClock;
     const makeRegistry = (state: SavedState | undefined): ServerRegistry =>
       new ServerRegistry(
@@ -162,19 +185,25 @@ export async function buildRuntime(
     const container = createInstanceContainer({ config: loaded, logger, registry, stateStore, plugins, clock, shell, sql, secrets, settings, sharedState });
     const guard = container.resolve(ActingGuard);
     container.register(ActionLock, { useValue: new ActionLock(clock, (action) => guard.require(action)) });
-    return { loaded, logger, registry, stateStore, plugins, container, clock, closers };
+    return { loaded, logger, registry, stateStore, plugins, container, clock, closers, stateLock };
   } catch (err) {
     for (const close of closers) await close();
-    if (!carried) logger.close();
+    if (!carried) openedLogger?.close();
+    stateLock.release();
     throw err;
   }
 }
 
 /** Closes a runtime: waits for state writes, closes plugins and connections; the logger stays open when `keepLogger`. */
 export async function closeRuntime(runtime: Runtime, keepLogger = false): Promise<void> {
-  await runtime.stateStore.close();
-  const errors = await runtime.plugins.closeAll();
-  for (const error of errors) runtime.logger.warn(`closing plugin ${error}`, { component: 'core' });
-  for (const close of runtime.closers) await close();
+  try {
+    await runtime.stateStore.close();
+    const errors = await runtime.plugins.closeAll();
+    for (const error of errors) runtime.logger.warn(`closing plugin ${error}`, { component: 'core' });
+    for (const close of runtime.closers) await close();
+  } finally {
+    // Last, after the final state write: until here no other process may take the file over.
+    runtime.stateLock.release();
+  }
   if (!keepLogger) runtime.logger.close();
 }

@@ -26,6 +26,7 @@ export const ErrorCodes = {
   NOT_ACTING: 'HR_NOT_ACTING',
   STATE_FILE: 'HR_STATE_FILE',
   NOT_SUPPORTED: 'HR_NOT_SUPPORTED',
+  STATE_LOCKED: 'HR_STATE_LOCKED',
 } as const;
 
 /** One of the stable error codes. */

@@ -5,6 +5,9 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { lockInChild } from '../test-support/lock-holder.js';
 import { writeTempConfig } from '../test-support/temp-config.js';
 
 const bin = fileURLToPath(new URL('../../bin/handyrep.js', import.meta.url));
@@ -53,6 +56,32 @@ describe('handyrep command line', () => {
       assert.equal(run(['--config', temp.file, 'no_such_command']).code, 2);
       assert.equal(run(['--config', temp.file, '--help']).code, 0);
     } finally {
+      await temp.cleanup();
+    }
+  });
+
+  it('library mode while a daemon has the state file: exit 1 with the refusal naming the daemon, nothing written; a second daemon does not start', { timeout: 60_000 }, async () => {
+    const temp = await writeTempConfig(
+      ['[handyrep]', 'log_file = hr.log', '[servers.db1]', 'hostname = 127.0.0.1', 'role = master', '[servers.db2]', 'hostname = 127.0.0.2', 'role = replica'].join('\n'),
+    );
+    const serverFile = join(temp.dir, 'servers.save');
+    const holder = await lockInChild(serverFile, { role: 'daemon', url: 'http://127.0.0.1:8754' });
+    try {
+      const refused = run(['--config', temp.file, 'manual_failover', 'db2']);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.equal(refused.stdout, '');
+      assert.match(
+        refused.stderr,
+        new RegExp(`^handyrep: another HandyRep process \\(daemon pid ${holder.pid}, web API at http://127\\.0\\.0\\.1:8754\\) manages ${serverFile}; send actions to it: handyrep --url http://127\\.0\\.0\\.1:8754 <function> \\(lock ${serverFile}\\.lock held since `),
+      );
+      assert.equal(existsSync(serverFile), false, 'no state written');
+      assert.equal(existsSync(join(temp.dir, 'hr.log')), false, 'no log written');
+      const daemon = spawnSync(process.execPath, [bin, '--config', temp.file, 'daemon', '--port', '0'], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(daemon.status, 1, daemon.stderr);
+      assert.match(daemon.stderr, new RegExp(`daemon pid ${holder.pid}, web API at http://127\\.0\\.0\\.1:8754\\) manages ${serverFile}; a second daemon on the same state file does not start; send actions to it`));
+      assert.equal(existsSync(serverFile), false, 'the refused daemon wrote no state');
+    } finally {
+      await holder.stop();
       await temp.cleanup();
     }
   });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, errorMessage } from '@handyrep/plugin-sdk';
+import { ConfigError, ErrorCodes, errorMessage, hasErrorCode } from '@handyrep/plugin-sdk';
 import { loadConfig } from '../config/load-config.js';
 import { HandyRep } from '../handyrep.js';
 import type { FunctionCall } from './cli-arguments.js';
@@ -127,7 +127,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   const runLibrary = async (call: FunctionCall, options: GlobalOptions): Promise<void> => {
     const logs = stderrLogFilter(options.showLog);
-    const hr = await HandyRep.open(options.config, { logDestination: logs });
+    // Refused (HR_STATE_LOCKED, nothing read or written) while a daemon or another library call has the state file.
+    const hr = await HandyRep.open(options.config, { logDestination: logs, lockHolder: { role: 'library', command: ['handyrep', ...argv.slice(2)].join(' ') } });
     let value: unknown;
     try {
       value = await callLibrary(hr, call);
@@ -184,6 +185,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof ConfigError) {
       console.error(err.message);
       return EXIT.usage;
+    }
+    if (hasErrorCode(err, ErrorCodes.STATE_LOCKED)) {
+      // Not a usage error: the command was right, another process has the state file (a refusal, like a busy action lock).
+      console.error(`handyrep: ${errorMessage(err)}`);
+      return EXIT.fail;
     }
     console.error(`handyrep: ${errorMessage(err)}`);
     return EXIT.fail;

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { HandyRep } from '../handyrep.js';
 import type { OpenOptions } from '../runtime.js';
 import { createWebServer } from '../web/web-server.js';
-import { DaemonLock } from './daemon-lock.js';
 
 /** A running daemon. */
 export interface Daemon {
@@ -13,7 +12,7 @@ export interface Daemon {
   web: FastifyInstance;
   /** Base URL of the web API. */
   url: string;
-  /** Stops the web API and the monitor (the check in progress finishes), closes HandyRep, releases the lock. */
+  /** Stops the web API and the monitor (the check in progress finishes), closes HandyRep (which releases the state file's lock). */
   stop(): Promise<void>;
 }
 
@@ -25,21 +24,23 @@ export interface DaemonOptions extends OpenOptions {
   handleSignals?: boolean;
 }
 
+/** The address a local process reaches the web API at: a wildcard listen address becomes loopback. */
+function localHost(listen: string): string {
+  if (listen === '0.0.0.0' || listen === '') return '127.0.0.1';
+  if (listen === '::' || listen === '[::]') return '[::1]';
+  return listen.includes(':') ? `[${listen}]` : listen;
+}
+
 /**
  * `handyrep daemon`: the periodic failover_check with event-driven detection,
- * the web API and dashboard, and a lock so two daemons can't manage the same
- * state file.
+ * the web API and dashboard. HandyRep.open locks the state file first, so a
+ * daemon never starts (reads, recovers or writes anything) while another
+ * process, daemon or library-mode call, manages that file; once it listens it
+ * records its web API in the lock so a refused process can name it.
  */
 export async function startDaemon(configFile: string, options: DaemonOptions = {}): Promise<Daemon> {
-  const hr = await HandyRep.open(configFile, options);
+  const hr = await HandyRep.open(configFile, { ...options, lockHolder: { role: 'daemon' } });
   const settings = hr.settingsWithoutSecrets().handyrep;
-  const lock = new DaemonLock(`${settings.server_file}.lock`);
-  try {
-    lock.acquire();
-  } catch (err) {
-    await hr.close();
-    throw err;
-  }
   let web: FastifyInstance;
   try {
     web = await createWebServer(hr, {
@@ -48,7 +49,6 @@ export async function startDaemon(configFile: string, options: DaemonOptions = {
     });
     await web.listen({ host: settings.web_listen, port: options.port ?? settings.web_port });
   } catch (err) {
-    lock.release();
     await hr.close();
     throw err;
   }
@@ -57,6 +57,7 @@ export async function startDaemon(configFile: string, options: DaemonOptions = {
   const port = typeof address === 'object' && address ? address.port : settings.web_port;
   const scheme = settings.tls_cert ? 'https' : 'http';
   const host = settings.web_listen.includes(':') ? `[${settings.web_listen}]` : settings.web_listen;
+  hr.describeLockHolder({ role: 'daemon', url: `${scheme}://${localHost(settings.web_listen)}:${port}` });
   let stopping: Promise<void> | undefined;
   const daemon: Daemon = {
     hr,
@@ -66,7 +67,6 @@ export async function startDaemon(configFile: string, options: DaemonOptions = {
       stopping ??= (async () => {
         await web.close().catch(() => undefined);
         await hr.close();
-        lock.release();
       })();
       return stopping;
     },
