@@ -136,7 +136,9 @@ export interface StateLockLease {
  * library. The kernel drops it when the process dies, so a dead holder's lock
  * is taken over at once, with no check-then-delete. The file is never
  * deleted (deleting a locked file would let a second process lock a new one);
- * it holds the holder's PID, role and start time for the refusal message.
+ * it holds the holder's PID, role and start time for the refusal message,
+ * written by the holder only. The locked descriptor is read-only, so the
+ * file system of the state can still be remounted read-only under a holder.
  *
  * A runtime holds a lease; reload_conf on the same server file adds a lease
  * to the same lock, and the file is unlocked when the last lease goes.
@@ -166,8 +168,10 @@ export class StateFileLock {
     const path = stateLockPath(serverFile);
     let fd: number;
     try {
-      // O_CLOEXEC is libuv's default: child processes (ssh, pg_ctl, ...) never inherit the lock.
-      fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      // Read-only: flock needs no write access, and a descriptor open for writing would keep the file
+      // system from being remounted read-only. O_CLOEXEC is libuv's default: child processes (ssh,
+      // pg_ctl, ...) never inherit the lock.
+      fd = openSync(path, constants.O_RDONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     } catch (err) {
       throw new HandyRepError(ErrorCodes.STATE_FILE, `cannot open the lock file ${path} of ${serverFile}: ${errorMessage(err)}`, { cause: err });
     }
@@ -224,13 +228,18 @@ export class StateFileLock {
     };
   }
 
+  /** Writes the record through a short-lived descriptor (only the holder writes; flock belongs to the locked descriptor). */
   private write(): void {
     if (this.fd === undefined) return;
+    let fd: number | undefined;
     try {
-      ftruncateSync(this.fd, 0);
-      writeSync(this.fd, `${JSON.stringify(this.record)}\n`, 0, 'utf8');
+      fd = openSync(this.path, constants.O_WRONLY | constants.O_NOFOLLOW);
+      ftruncateSync(fd, 0);
+      writeSync(fd, `${JSON.stringify(this.record)}\n`, 0, 'utf8');
     } catch {
       // The lock holds without the record; a refused process then says it cannot name the holder.
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
 
