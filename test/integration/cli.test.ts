@@ -5,7 +5,7 @@
 // failover through the daemon with its steps table.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -40,10 +40,13 @@ function handyrep(args: string[], env: Record<string, string> = {}): Promise<Run
 
 const show = (run: Run): string => `exit ${String(run.code)}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
 
-describe('handyrep command line on a cluster', () => {
+describe('handyrep command line on a cluster', { timeout: 600_000 }, () => {
   let cluster: Cluster;
   let daemon: Daemon;
   let libraryConf = '';
+  let daemonConf = '';
+  /** A library-mode configuration with its own state and log files: one process per state file, so parallel library calls each need one. */
+  let libraryConfFor: (name: string) => string = () => '';
   let adminFile = '';
   let readFile = '';
   let admin: string[] = [];
@@ -56,12 +59,14 @@ describe('handyrep command line on a cluster', () => {
       server_defaults: { clone_method: null },
       passwords: { admin_password: ADMIN, read_password: READ },
     };
-    const daemonConf = cluster.writeConfig(undefined, { ...common, handyrep: { authentication_method: 'simple_password_auth' } });
-    // Library mode gets its own state and log files, so it never writes under the running daemon.
-    libraryConf = cluster.writeConfig(join(cluster.baseDir, 'library.conf'), {
-      ...common,
-      handyrep: { server_file: join(cluster.baseDir, 'library-servers.save'), log_file: join(cluster.baseDir, 'library.log') },
-    });
+    daemonConf = cluster.writeConfig(undefined, { ...common, handyrep: { authentication_method: 'simple_password_auth' } });
+    // Library mode gets its own state and log files: the running daemon holds the lock of its state file.
+    libraryConfFor = (name) =>
+      cluster.writeConfig(join(cluster.baseDir, `library-${name}.conf`), {
+        ...common,
+        handyrep: { server_file: join(cluster.baseDir, `library-${name}.save`), log_file: join(cluster.baseDir, `library-${name}.log`) },
+      });
+    libraryConf = libraryConfFor('main');
     adminFile = join(cluster.baseDir, 'admin.password');
     readFile = join(cluster.baseDir, 'read.password');
     writeFileSync(adminFile, `${ADMIN}\n`, { mode: 0o600 });
@@ -87,14 +92,15 @@ describe('handyrep command line on a cluster', () => {
   });
 
   it('answers in library mode: status table and JSON, server info, a setting, a poll, an unknown server', async () => {
-    const lib = ['--config', libraryConf];
+    // Run in parallel, so each call has its own state file (a second process on one state file is refused).
+    const lib = (name: string): string[] => ['--config', libraryConfFor(name)];
     const [table, json, info, setting, poll, unknown] = await Promise.all([
-      handyrep([...lib, 'get_status']),
-      handyrep([...lib, '--json', 'get_status']),
-      handyrep([...lib, 'get_server_info', 'pg2']),
-      handyrep([...lib, 'get_setting', 'failover', 'poll_interval']),
-      handyrep([...lib, 'poll', 'pg2']),
-      handyrep([...lib, 'poll', 'nosuch']),
+      handyrep([...lib('table'), 'get_status']),
+      handyrep([...lib('json'), '--json', 'get_status']),
+      handyrep([...lib('info'), 'get_server_info', 'pg2']),
+      handyrep([...lib('setting'), 'get_setting', 'failover', 'poll_interval']),
+      handyrep([...lib('poll'), 'poll', 'pg2']),
+      handyrep([...lib('unknown'), 'poll', 'nosuch']),
     ]);
     assert.equal(table.code, 0, show(table));
     assert.match(table.stdout, /^cluster: /);
@@ -185,6 +191,21 @@ describe('handyrep command line on a cluster', () => {
     assert.match(libraryOnly.stderr, /verify_master: library only/);
     assert.equal(noDaemon.code, 1, show(noDaemon));
     assert.match(noDaemon.stderr, /cannot connect to http:\/\/127\.0\.0\.1:\d+: connection refused/);
+  });
+
+  it('library mode on the daemon\'s own configuration is refused (exit 1), naming the daemon and its URL', async () => {
+    const savedBefore = JSON.parse(readFileSync(join(cluster.baseDir, 'servers.save'), 'utf8')) as { extra?: Record<string, unknown> };
+    const refused = await handyrep(['--config', daemonConf, 'pause']);
+    assert.equal(refused.code, 1, show(refused));
+    assert.equal(refused.stdout, '');
+    assert.ok(
+      refused.stderr.startsWith(`handyrep: another HandyRep process (daemon pid ${process.pid}, web API at ${daemon.url}) manages ${join(cluster.baseDir, 'servers.save')}; send actions to it: handyrep --url ${daemon.url} <function>`),
+      show(refused),
+    );
+    assert.equal(daemon.hr.pausedSince(), undefined, 'nothing paused');
+    const savedAfter = JSON.parse(readFileSync(join(cluster.baseDir, 'servers.save'), 'utf8')) as { extra?: Record<string, unknown> };
+    assert.equal(savedAfter.extra?.['paused'], undefined, 'no pause saved');
+    assert.equal(savedBefore.extra?.['paused'], undefined);
   });
 
   it('fails over through the daemon and shows the steps as a table (last: it changes the cluster)', async () => {
