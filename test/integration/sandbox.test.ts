@@ -26,6 +26,7 @@ interface Printed {
   psqlMaster: string;
   psqlReplica: string;
   kill: string;
+  cli: string;
   postmasters: number[];
 }
 
@@ -43,6 +44,7 @@ function parsePrinted(text: string): Printed {
     psqlMaster: match(text, /^\s+(PGPASSWORD=\S+ psql "[^"]*dbname=appdb [^"]*")$/m, 'a psql line for appdb'),
     psqlReplica: match(text, /^\s+(PGPASSWORD=\S+ psql "[^"]*dbname=appdb_ro [^"]*")$/m, 'a psql line for appdb_ro'),
     kill: match(text, /^\s+(kill -9 \d+)$/m, "the kill command for the master's postmaster"),
+    cli: match(text, /^\s+(node \S+handyrep\.js --url \S+ --user read --password-file \S+ get_status)$/m, 'the command line'),
     postmasters: [...text.matchAll(/postmaster pid (\d+)/g)].map((m) => Number(m[1])),
   };
 }
@@ -52,8 +54,8 @@ function basic(user: string, password: string): string {
 }
 
 /** Runs a printed shell line (bash, as an operator would paste it). */
-function shell(line: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('bash', ['-c', line], { encoding: 'utf8', timeout: 15_000 });
+function shell(line: string, cwd?: string): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('bash', ['-c', line], { encoding: 'utf8', timeout: 15_000, ...(cwd ? { cwd } : {}) });
   return { code: r.status, stdout: r.stdout.trim(), stderr: r.stderr.trim() };
 }
 
@@ -139,6 +141,12 @@ describe('npm run sandbox', { timeout: 90_000 }, () => {
     );
     for (const [name, s] of Object.entries(servers)) assert.equal(s.status, 'healthy', `${name}: ${JSON.stringify(s)}`);
     assert.equal((await call('/get_master_name')).json, 'pg1');
+  });
+
+  it('the printed command line answers get_status through the daemon (run from where the sandbox was started)', () => {
+    const cli = shell(printed.cli, repoRoot);
+    assert.equal(cli.code, 0, `${cli.stdout}\n${cli.stderr}`);
+    assert.match(cli.stdout, /\npg1\s+master\s+127\.0\.10\.1\s+yes\s/);
   });
 
   it('writes handyrep.conf.example, with passwords of its own', () => {

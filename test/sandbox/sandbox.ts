@@ -15,7 +15,8 @@ import { generateWebPasswords, pgbouncerIniForHandyrep, sandboxOverrides, SANDBO
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Files the sandbox keeps in its state directory; only these are removed at start. */
-const STATE_FILES = /^(handyrep\.conf|handyrep\.log|servers\.save.*|admin\.password|read\.password)$/;
+// Never servers.save.lock: deleting a lock file while a process holds it would let a second one lock a new file.
+const STATE_FILES = /^(handyrep\.conf|handyrep\.log|servers\.save(?!\.lock$).*|admin\.password|read\.password)$/;
 
 const CONFIG_HEADER = [
   '; The HandyRep sandbox\'s configuration (npm run sandbox), written at its start with',
@@ -126,9 +127,9 @@ function banner(cluster: Cluster, daemon: Daemon, web: WebPasswords, configFile:
     `  ${psql('appdb')}`,
     `  ${psql('appdb_ro')}`,
     '',
-    'Command line:',
-    `  node ${shown(join(repoRoot, 'core/bin/handyrep.js'))} --config ${shown(configFile)} get_status`,
-    `  (passwords: ${shown(join(stateDir, 'admin.password'))}, ${shown(join(stateDir, 'read.password'))}; log: ${shown(join(stateDir, 'handyrep.log'))})`,
+    'Command line (the daemon has the state file, so commands go to its web API):',
+    `  node ${shown(join(repoRoot, 'core/bin/handyrep.js'))} --url ${daemon.url} --user read --password-file ${shown(join(stateDir, 'read.password'))} get_status`,
+    `  (actions: --user admin --password-file ${shown(join(stateDir, 'admin.password'))}; config: ${shown(configFile)}; log: ${shown(join(stateDir, 'handyrep.log'))})`,
     '',
     'Servers:',
     ...servers,
