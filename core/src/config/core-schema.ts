@@ -69,7 +69,8 @@ export const handyrepSection: ObjectSchema = {
     plugin_timeout: {
       type: 'number',
       exclusiveMinimum: 0,
-      default: 60,
+      // Above the bundled control plugins' own worst case (a restart: stop and start, 60 s wait each plus command time-outs).
+      default: 180,
       description:
         "Seconds any call of a plugin may take (polls, control, fencing, alerts, proxies, ...) before HandyRep gives up on it with HR_TIMEOUT and goes on; the plugin's own work may continue. Promotions are bounded by [failover] promotion_timeout, clones and archive cleanup by clone_timeout.",
     },
