@@ -368,7 +368,7 @@ export class HandyRep {
 
   /** The authentication plugin the web API must use, if one is configured. */
   authenticationPlugin(): PluginKindMap['authentication'] | undefined {
-    return this.runtime.plugins.byKey('authentication', 'handyrep', 'authentication_method');
+    return this.runtime.plugins.cluster('authentication');
   }
 
   /** Installed plugins and their packages. */

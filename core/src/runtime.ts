@@ -170,7 +170,7 @@ export async function buildRuntime(
     const plugins = new PluginHost(loaded, { servers, settings, shell, sql, secrets, clock }, (name) => logger.child({ plugin: name }));
     await plugins.createAll();
 
-    const store = plugins.byKey('hr_master', 'handyrep', 'master_check_method')?.sharedState;
+    const store = plugins.cluster('hr_master')?.sharedState;
     if (store) {
       const sync = new SharedStateSync(store, registry, logger.child({ component: 'state' }));
       sharedSync = sync;

@@ -261,7 +261,7 @@ export class ActionApi {
 
   /** `connection_proxy_init`: pushes the first proxy configuration. */
   async connectionProxyInit(): Promise<ReturnDictionary> {
-    const proxies = this.plugins.byKey('connection_failover', 'failover', 'connection_failover_method');
+    const proxies = this.plugins.cluster('connection_failover');
     if (!proxies) return success('connection failover is not used');
     return this.lock.run('connection_proxy_init', () => proxies.init());
   }
@@ -269,7 +269,7 @@ export class ActionApi {
   /** `cleanup_archive`: deletes expired WAL from the archive. */
   async cleanupArchive(): Promise<ReturnDictionary> {
     if (!this.loaded.config.archive.archiving) return success('archiving is disabled: nothing to clean up');
-    const cleanup = this.plugins.byKey('archive_cleanup', 'archive', 'archive_delete_method');
+    const cleanup = this.plugins.cluster('archive_cleanup');
     if (!cleanup) return fail('no [archive] archive_delete_method is configured');
     return this.lock.run('cleanup_archive', () => cleanup.cleanup());
   }
@@ -292,7 +292,7 @@ export class ActionApi {
 
   private archiveSetup(): { archive: NonNullable<ReturnType<PluginHost['byKey']>> & { pushScript(server: string): Promise<ReturnDictionary>; start(server: string): Promise<ReturnDictionary>; stop(server: string): Promise<ReturnDictionary> }; master: string } {
     if (!this.loaded.config.archive.archiving) throw new BadArgumentError('archiving is not configured ([archive] archiving = false)');
-    const archive = this.plugins.byKey('archive', 'archive', 'archive_script_method');
+    const archive = this.plugins.cluster('archive');
     if (!archive) throw new BadArgumentError('no [archive] archive_script_method is configured');
     const master = this.registry.master();
     if (!master) throw new BadArgumentError('no enabled master');

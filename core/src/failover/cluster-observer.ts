@@ -45,7 +45,7 @@ export class ClusterObserver {
   ) {}
 
   private positionReader(): ((name: string) => Promise<ReplicaPosition>) | undefined {
-    const status = this.plugins.byKey('replication_status', 'failover', 'replication_status_method');
+    const status = this.plugins.cluster('replication_status');
     return status ? (name) => status.position(name) : undefined;
   }
 

@@ -176,7 +176,7 @@ export class FailoverExecutor {
     const candidates = chosen.value ?? [];
     if (chosen.result === 'FAIL' || candidates.length === 0) return this.failed(run, oldMaster, chosen.details, 'clear');
 
-    const proxies = this.plugins.byKey('connection_failover', 'failover', 'connection_failover_method');
+    const proxies = this.plugins.cluster('connection_failover');
     // A planned switchover holds client queries on the proxies so nothing is written to the old master after its last WAL left.
     const paused = request.planned && proxies ? await run.step('pause_proxies', () => proxies.pause()) : undefined;
     const phase = await this.fenceAndPromote(run, oldMaster, request, journal, candidates);
@@ -283,7 +283,7 @@ export class FailoverExecutor {
       if (refusal) return { result: 'FAIL', details: refusal };
       return { result: 'SUCCESS', details: `${request.newmaster} chosen by the operator`, value: [request.newmaster] };
     }
-    const plugin = this.plugins.byKey('replica_selection', 'failover', 'selection_method');
+    const plugin = this.plugins.cluster('replica_selection');
     if (!plugin) return { result: 'FAIL', details: 'no [failover] selection_method is configured' };
     const selection = checkSelection(plugin.select(candidates, { ignoreLagLimit: request.ignoreLagLimit }), candidates, request);
     const excluded = selection.excluded.map((entry) => `${entry.name}: ${entry.reason}`).join('; ');
@@ -316,7 +316,7 @@ export class FailoverExecutor {
         const stopped = await this.plugins.forServer('control', name).stop(name);
         return stopped.result === 'SUCCESS' ? { confirmed: true, details: `${name} stopped cleanly` } : { confirmed: false, details: `clean stop failed: ${stopped.details}` };
       }
-      const fencing = this.plugins.byKey('fencing', 'failover', 'fencing_method');
+      const fencing = this.plugins.cluster('fencing');
       if (fencing) {
         const fenced = await fencing.fence(name);
         return fenced.fenced ? { confirmed: true, details: `${name} fenced: ${fenced.details}` } : { confirmed: false, details: `fencing failed: ${fenced.details}` };
@@ -386,7 +386,7 @@ export class FailoverExecutor {
 
   private async repointAndRemaster(run: FailoverRun, newMaster: string, remaster: boolean): Promise<string[]> {
     const problems: string[] = [];
-    const proxies = this.plugins.byKey('connection_failover', 'failover', 'connection_failover_method');
+    const proxies = this.plugins.cluster('connection_failover');
     if (proxies) {
       const repointed = await run.step('repoint_proxies', () => proxies.failover(newMaster));
       if (repointed.result === 'FAIL') problems.push(`proxies: ${repointed.details}`);
