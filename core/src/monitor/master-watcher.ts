@@ -23,6 +23,8 @@ export class MasterWatcher {
   private client: pg.Client | undefined;
   private watching: string | undefined;
   private closed = false;
+  /** Settles the watch() whose connection is in progress (as not watching). */
+  private abandonConnect: (() => void) | undefined;
 
   constructor(
     private readonly servers: ServerView,
@@ -69,9 +71,21 @@ export class MasterWatcher {
     client.on('end', () => lost('connection closed'));
     this.client = client;
     this.watching = master;
+    // release() (from close(), or a watch of another master) may end this
+    // client while it connects. pg then never settles connect(): its 'end'
+    // handler skips the callback of a client that is ending and clears the
+    // connect time-out. So release() settles this watch itself; otherwise a
+    // Monitor.stop() during the watch of a new master waited forever.
+    let abandon!: () => void;
+    const abandoned = new Promise<'abandoned'>((resolve) => (abandon = () => resolve('abandoned')));
+    this.abandonConnect = abandon;
+    const connecting = client.connect().then(() => 'connected' as const);
+    connecting.catch(() => undefined);
     try {
-      await client.connect();
-      return true;
+      const outcome = await Promise.race([connecting, abandoned]);
+      if (outcome === 'connected' && this.client === client) return true;
+      reported = true;
+      return false;
     } catch (err) {
       if (this.client === client) {
         this.client = undefined;
@@ -81,19 +95,24 @@ export class MasterWatcher {
       client.end().catch(() => undefined);
       this.logger.debug(`cannot hold a connection to master ${master}: ${errorMessage(err)}`, { server: master, component: 'watcher' });
       return false;
+    } finally {
+      if (this.abandonConnect === abandon) this.abandonConnect = undefined;
     }
   }
 
   /** Drops the held connection without reporting a loss. */
   release(): void {
     const client = this.client;
+    const abandon = this.abandonConnect;
     this.client = undefined;
     this.watching = undefined;
+    this.abandonConnect = undefined;
     if (client) {
       client.removeAllListeners('end');
       client.on('error', () => undefined);
       client.end().catch(() => undefined);
     }
+    abandon?.();
   }
 
   /** Stops watching for good. */
