@@ -43,6 +43,8 @@ export interface FailoverSettings {
   unreachable_master_policy: 'abort' | 'failover';
   promotion_timeout: number;
   alert_repeat_minutes: number;
+  synchronous_mode: 'off' | 'quorum' | 'quorum_strict';
+  synchronous_count: number;
 }
 
 /** `[archive]` after validation. */

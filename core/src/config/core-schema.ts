@@ -114,6 +114,19 @@ export const failoverSection: ObjectSchema = {
       default: 60,
       description: "Seconds a promotion may take: a promotion plugin's call that has not finished by then fails with HR_TIMEOUT.",
     },
+    synchronous_mode: {
+      type: 'string',
+      enum: ['off', 'quorum', 'quorum_strict'],
+      default: 'off',
+      description:
+        "off: HandyRep leaves synchronous_standby_names alone. quorum: it keeps synchronous_standby_names = 'ANY k (S)' on the master, S being the enabled, healthy, promotable replicas, lowers k (down to asynchronous) when too few remain, and fails over a master that answers nothing without reaching it once |S| - k + 1 members of S are reachable (quorum fencing). quorum_strict: the same, but S never shrinks below k: writes wait instead of losing the guarantee.",
+    },
+    synchronous_count: {
+      type: 'integer',
+      minimum: 1,
+      default: 1,
+      description: 'k: how many members of the synchronous set must acknowledge each commit (synchronous_mode quorum or quorum_strict).',
+    },
     alert_repeat_minutes: {
       type: 'number',
       minimum: 0,

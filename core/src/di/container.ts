@@ -14,6 +14,8 @@ import { ClusterIssues } from '../cluster/cluster-issues.js';
 import { FailoverCheck } from '../failover/failover-check.js';
 import { FailoverExecutor } from '../failover/failover-executor.js';
 import { ClusterObserver } from '../failover/cluster-observer.js';
+import { QuorumFence } from '../failover/quorum-fence.js';
+import { SyncStandbys } from '../replication/sync-standbys.js';
 import { JournalRecovery } from '../failover/journal-recovery.js';
 import { MaintenanceMode } from '../cluster/maintenance-mode.js';
 import { RemasterService } from '../replication/remaster-service.js';
@@ -54,6 +56,8 @@ export function createInstanceContainer(services: CoreServices): DependencyConta
   child.registerSingleton(AvailabilityService);
   child.registerSingleton(RemasterService);
   child.registerSingleton(ClusterObserver);
+  child.registerSingleton(SyncStandbys);
+  child.registerSingleton(QuorumFence);
   child.registerSingleton(JournalRecovery);
   child.registerSingleton(FailoverExecutor);
   child.registerSingleton(FailoverCheck);

@@ -117,28 +117,42 @@ export interface FenceObservation {
   attempt: string;
   /** A poll of the old master after the attempt (`not_checked` when confirmed). */
   poll: 'ok' | 'rejecting' | 'refused' | 'timeout' | 'unreachable' | 'error' | 'not_checked';
+  /** The quorum fence, tried when the old master does not answer and synchronous_mode is on. */
+  quorum?: { fenced: boolean; details: string };
 }
 
+/** How the old master was kept from taking writes. */
+export type FenceMethod = 'clean_stop' | 'plugin' | 'refused_port' | 'quorum' | 'policy';
+
 /** Whether the failover may go on to promote after fencing. */
-export type FenceDecision = { proceed: true; reason: string } | { proceed: false; reason: string };
+export type FenceDecision = { proceed: true; reason: string; fencedBy: FenceMethod } | { proceed: false; reason: string };
+
+/** The old master answered nothing: the quorum fence may apply. */
+export function silentPoll(poll: FenceObservation['poll']): boolean {
+  return poll === 'timeout' || poll === 'unreachable' || poll === 'error';
+}
 
 /**
  * Fencing rule: confirmed, or a refusing port (nothing can write), lets the
  * failover go on; a master still accepting connections stops it; silence is
- * left to `unreachable_master_policy`.
+ * fenced by the synchronous quorum when there is one, and is otherwise left
+ * to `unreachable_master_policy`.
  */
 export function decideFence(fence: FenceObservation, policy: Pick<FailoverPolicy, 'unreachableMasterPolicy'>): FenceDecision {
-  if (fence.confirmed) return { proceed: true, reason: fence.attempt };
-  if (fence.poll === 'refused') return { proceed: true, reason: `${fence.attempt}; but it refuses connections, so it cannot accept writes` };
+  if (fence.confirmed) return { proceed: true, reason: fence.attempt, fencedBy: fence.planned ? 'clean_stop' : 'plugin' };
+  if (fence.poll === 'refused') return { proceed: true, reason: `${fence.attempt}; but it refuses connections, so it cannot accept writes`, fencedBy: 'refused_port' };
   if (fence.poll === 'ok' || fence.poll === 'rejecting') {
     return { proceed: false, reason: `${fence.attempt}; it still accepts connections: not promoting a second master` };
   }
+  const silence = `${fence.attempt}; it does not answer (${fence.poll})`;
+  if (fence.quorum?.fenced) return { proceed: true, reason: `${silence}; ${fence.quorum.details}`, fencedBy: 'quorum' };
+  const quorum = fence.quorum ? `; ${fence.quorum.details}` : '';
   if (policy.unreachableMasterPolicy === 'failover') {
-    return { proceed: true, reason: `${fence.attempt}; it does not answer (${fence.poll}), state unknown: proceeding because unreachable_master_policy = failover` };
+    return { proceed: true, reason: `${silence}, state unknown${quorum}: proceeding because unreachable_master_policy = failover`, fencedBy: 'policy' };
   }
   return {
     proceed: false,
-    reason: `${fence.attempt}; it does not answer (${fence.poll}), so it may still accept writes: not failing over because unreachable_master_policy = abort`,
+    reason: `${silence}, so it may still accept writes${quorum}: not failing over because unreachable_master_policy = abort`,
   };
 }
 

@@ -23,6 +23,7 @@ import type { MasterEvidence, MasterVerdict } from './master-verdict.js';
 import { JournalStore } from './failover-journal.js';
 import { JournalRecovery } from './journal-recovery.js';
 import { RepeatGuard } from './repeat-guard.js';
+import { SyncStandbys } from '../replication/sync-standbys.js';
 import { formatStatusTimestamp } from '../status/status-time.js';
 import type { StateStore } from '../state/state-store.js';
 
@@ -73,6 +74,7 @@ export class FailoverCheck {
     @inject(ActingGuard) private readonly guard: ActingGuard,
     @inject(Tokens.sharedState) private readonly shared: SharedStateAccess,
     @inject(JournalRecovery) private readonly recovery: JournalRecovery,
+    @inject(SyncStandbys) private readonly sync: SyncStandbys,
     @inject(Tokens.stateStore) stateStore: StateStore,
   ) {
     this.journal = new JournalStore(registry, stateStore);
@@ -112,9 +114,21 @@ export class FailoverCheck {
     if (checks.result === 'SUCCESS') {
       this.issues.clear('master_unreachable');
       this.availability.refreshCluster();
+      await this.maintainSyncStandbys();
       return success(`master ${master.name} is healthy and running`, { verdict: 'alive' });
     }
     return this.masterFailed(master, checkStarted);
+  }
+
+  /** Brings the synchronous set in line with the healthy replicas (synchronous_mode); skipped while another action runs. */
+  private async maintainSyncStandbys(): Promise<void> {
+    if (this.sync.mode() === 'off') return;
+    try {
+      const result = await this.lock.run('synchronous standbys', () => this.sync.maintain());
+      if (result.result === 'FAIL') this.logger.warn(result.details, { component: 'sync' });
+    } catch (err) {
+      this.logger.debug(`synchronous standbys not maintained this cycle: ${errorMessage(err)}`, { component: 'sync' });
+    }
   }
 
   /**

@@ -17,7 +17,7 @@ import { serverStatus } from '../status/server-status.js';
 import { formatStatusTimestamp } from '../status/status-time.js';
 import { buildCandidates, checkNamedCandidate, checkSelection } from './candidates.js';
 import { ClusterObserver } from './cluster-observer.js';
-import { decideFailedPromotion, decideFence } from './decide.js';
+import { decideFailedPromotion, decideFence, silentPoll } from './decide.js';
 import type { FailedPromotionStep } from './decide.js';
 import { JournalStore } from './failover-journal.js';
 import type { FailoverJournal } from './failover-journal.js';
@@ -25,7 +25,9 @@ import { FailoverRun } from './failover-run.js';
 import type { MasterEvidence } from './master-verdict.js';
 import { swapMaster } from './swap-master.js';
 import { JournalRecovery } from './journal-recovery.js';
-import type { FailoverResult, StepOutcome } from './failover-run.js';
+import type { FailoverResult, FencedBy, StepOutcome } from './failover-run.js';
+import { QuorumFence } from './quorum-fence.js';
+import { SyncStandbys } from '../replication/sync-standbys.js';
 
 export type { FailoverResult, FailoverStep } from './failover-run.js';
 
@@ -51,6 +53,12 @@ export interface FailoverRequest {
 function hostSilent(evidence: MasterEvidence | undefined): boolean {
   const silent = (outcome: string): boolean => outcome === 'timeout' || outcome === 'unreachable';
   return evidence !== undefined && silent(evidence.poll) && silent(evidence.ssh);
+}
+
+/** How the old master was fenced; `only` restricts the candidates (the members a quorum fence detached). */
+interface FenceOutcome {
+  fencedBy: FencedBy;
+  only?: string[];
 }
 
 /** How a promotion attempt ended: SUCCESS, or FAIL with whether the request may have reached the server. */
@@ -90,6 +98,8 @@ export class FailoverExecutor {
     @inject(ClusterIssues) private readonly issues: ClusterIssues,
     @inject(ActingGuard) private readonly guard: ActingGuard,
     @inject(JournalRecovery) private readonly recovery: JournalRecovery,
+    @inject(QuorumFence) private readonly quorumFence: QuorumFence,
+    @inject(SyncStandbys) private readonly sync: SyncStandbys,
   ) {
     this.journal = new JournalStore(registry, stateStore);
   }
@@ -193,12 +203,21 @@ export class FailoverExecutor {
     oldMaster: ServerDefinition,
     request: FailoverRequest,
     journal: FailoverJournal,
-    candidates: string[],
+    firstChoice: string[],
   ): Promise<PromotionPhase> {
+    let candidates = firstChoice;
     const deposed = await this.deposed('fencing the old master');
     if (deposed) return { newMaster: null, details: deposed, unresolved: false };
     const fenced = await run.step('fence_old_master', () => this.fence(oldMaster, request));
-    if (fenced.result === 'FAIL') return { newMaster: null, details: fenced.details, unresolved: false };
+    if (fenced.result === 'FAIL' || !fenced.value) return { newMaster: null, details: fenced.details, unresolved: false };
+    run.fenced(fenced.value.fencedBy);
+    const only = fenced.value.only;
+    if (only) {
+      // Fenced by quorum: only a detached member of the synchronous set is sure to hold every acknowledged commit; their positions are final now.
+      const chosen = await run.step('select_candidates', () => this.selectCandidates(oldMaster, request, only));
+      if (chosen.result === 'FAIL' || !chosen.value?.length) return { newMaster: null, details: chosen.details, unresolved: false };
+      candidates = chosen.value;
+    }
     for (const candidate of candidates) {
       const outcome = await this.promoteCandidate(run, journal, candidate);
       if (outcome !== 'next_candidate') return outcome;
@@ -213,6 +232,13 @@ export class FailoverExecutor {
     Object.assign(journal, { candidate, stage: 'promoting', promoting_at: this.clock.now() });
     const written = await run.step('write_journal', () => this.writeJournal(journal, `${candidate} was not promoted`));
     if (written.result === 'FAIL') return { newMaster: null, details: written.details, unresolved: false };
+    if (this.sync.mode() !== 'off') {
+      // Its own synchronous_standby_names (copied from the master by the clone) would make its first commits as master wait.
+      await run.step(`prepare ${candidate}`, async () => {
+        await this.sync.prepareCandidate(candidate);
+        return { result: 'SUCCESS', details: `${candidate}'s synchronous_standby_names cleared` };
+      });
+    }
     const attempt = await run.step(`promote ${candidate}`, () => this.promoteAndConfirm(candidate));
     if (attempt.result === 'SUCCESS') {
       run.markWritable();
@@ -271,10 +297,11 @@ export class FailoverExecutor {
   }
 
   /** Positions of the replicas, the selection plugin's order, and the core's check of it (candidates.ts). */
-  private async selectCandidates(oldMaster: ServerDefinition, request: FailoverRequest): Promise<StepOutcome<string[]>> {
+  private async selectCandidates(oldMaster: ServerDefinition, request: FailoverRequest, only?: readonly string[]): Promise<StepOutcome<string[]>> {
     if (this.registry.byRole('replica').length === 0) return { result: 'FAIL', details: 'no enabled replica to fail over to' };
-    const facts = await this.observer.replicaFacts();
-    if (!facts) return { result: 'FAIL', details: 'no [failover] replication_status_method is configured: replicas cannot be ranked' };
+    const all = await this.observer.replicaFacts();
+    if (!all) return { result: 'FAIL', details: 'no [failover] replication_status_method is configured: replicas cannot be ranked' };
+    const facts = only ? all.filter((fact) => only.includes(fact.server.name)) : all;
     const masterLsn = request.planned ? await this.observer.masterLsn(oldMaster.name) : null;
     const reference = masterLsn === null ? null : parseLsn(masterLsn);
     const candidates = buildCandidates(facts, reference, request.planned ? new Map() : this.availability.recentLag());
@@ -296,18 +323,20 @@ export class FailoverExecutor {
    * planned switchover (its WAL reaches the replicas first), otherwise the
    * fencing plugin or an immediate stop; decideFence judges the outcome.
    */
-  private async fence(oldMaster: ServerDefinition, request: FailoverRequest): Promise<StepOutcome> {
+  private async fence(oldMaster: ServerDefinition, request: FailoverRequest): Promise<StepOutcome<FenceOutcome>> {
     const name = oldMaster.name;
-    if (!request.planned && hostSilent(request.masterEvidence)) {
-      const evidence = request.masterEvidence as MasterEvidence;
-      const attempt = `not fenced over the network: the host answered neither PostgreSQL (${evidence.poll}) nor SSH (${evidence.ssh})`;
-      const decision = decideFence({ planned: false, confirmed: false, attempt, poll: evidence.poll }, { unreachableMasterPolicy: this.settings.unreachable_master_policy });
-      return { result: decision.proceed ? 'SUCCESS' : 'FAIL', details: decision.reason };
-    }
-    const attempt = await this.fenceAttempt(name, request.planned);
-    const poll = attempt.confirmed ? 'not_checked' : (await this.availability.pollServer(this.registry.get(name))).outcome;
-    const decision = decideFence({ planned: request.planned, confirmed: attempt.confirmed, attempt: attempt.details, poll }, { unreachableMasterPolicy: this.settings.unreachable_master_policy });
-    return { result: decision.proceed ? 'SUCCESS' : 'FAIL', details: decision.reason };
+    const evidence = request.masterEvidence;
+    // A host silent on PostgreSQL and SSH is not fenced over the network again: that would only run into time-outs.
+    const skip = !request.planned && hostSilent(evidence);
+    const attempt = skip
+      ? { confirmed: false, details: `not fenced over the network: the host answered neither PostgreSQL (${evidence?.poll ?? ''}) nor SSH (${evidence?.ssh ?? ''})` }
+      : await this.fenceAttempt(name, request.planned);
+    const poll = attempt.confirmed ? 'not_checked' : skip ? (evidence as MasterEvidence).poll : (await this.availability.pollServer(this.registry.get(name))).outcome;
+    const quorum = !attempt.confirmed && !request.planned && silentPoll(poll) ? await this.quorumFence.fence(evidence) : undefined;
+    const decision = decideFence({ planned: request.planned, confirmed: attempt.confirmed, attempt: attempt.details, poll, ...(quorum ? { quorum } : {}) }, { unreachableMasterPolicy: this.settings.unreachable_master_policy });
+    if (!decision.proceed) return { result: 'FAIL', details: decision.reason };
+    const only = decision.fencedBy === 'quorum' && quorum?.fenced ? quorum.members : undefined;
+    return { result: 'SUCCESS', details: decision.reason, value: { fencedBy: decision.fencedBy, ...(only ? { only } : {}) } };
   }
 
   private async fenceAttempt(name: string, planned: boolean): Promise<{ confirmed: boolean; details: string }> {
@@ -370,6 +399,10 @@ export class FailoverExecutor {
       return { result: 'SUCCESS', details: `${newMaster} is the master; ${oldMaster.name} is disabled` };
     });
     if (registered.result === 'FAIL') problems.push(`registry: ${registered.details}`);
+    if (this.sync.mode() !== 'off') {
+      const synced = await run.step('synchronous_standbys', async () => ({ result: 'SUCCESS', details: await this.sync.afterFailover(newMaster) }));
+      if (synced.result === 'FAIL') problems.push(`synchronous standbys: ${synced.details}`);
+    }
     problems.push(...(await this.repointAndRemaster(run, newMaster, request.remaster)));
     problems.push(...(await this.extraCommands(run, newMaster, oldMaster.name)));
 

@@ -21,7 +21,12 @@ export type FailoverResult = ReturnDictionary<{
   duration_ms: number;
   /** Milliseconds from the start until the new master was confirmed writable. */
   writable_after_ms?: number;
+  /** How the old master was kept from taking writes. */
+  fenced_by?: FencedBy;
 }>;
+
+/** How the old master was kept from taking writes: stopped cleanly (switchover), by the fencing or control plugin, a port that refuses, the synchronous quorum, or unreachable_master_policy = failover. */
+export type FencedBy = 'clean_stop' | 'plugin' | 'refused_port' | 'quorum' | 'policy';
 
 /** What a step's work returns: its outcome and, optionally, a value for the next step. */
 export interface StepOutcome<T = undefined> {
@@ -39,6 +44,7 @@ export class FailoverRun {
   readonly started: number;
   private readonly steps: FailoverStep[] = [];
   private writableAt: number | undefined;
+  private fencedBy: FencedBy | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -67,6 +73,11 @@ export class FailoverRun {
     this.logger.info(`failover step ${name}: ${result} ${details}`, { component: 'failover', step: name });
   }
 
+  /** Records how the old master was fenced. */
+  fenced(by: FencedBy): void {
+    this.fencedBy = by;
+  }
+
   /** Marks the moment the new master was confirmed writable. */
   markWritable(): void {
     this.writableAt = this.clock.now() - this.started;
@@ -82,6 +93,7 @@ export class FailoverRun {
       steps: [...this.steps],
       duration_ms: this.clock.now() - this.started,
       ...(this.writableAt === undefined ? {} : { writable_after_ms: this.writableAt }),
+      ...(this.fencedBy === undefined ? {} : { fenced_by: this.fencedBy }),
     };
   }
 }
