@@ -15,6 +15,7 @@ import { FailoverCheck } from '../failover/failover-check.js';
 import { FailoverExecutor } from '../failover/failover-executor.js';
 import { ClusterObserver } from '../failover/cluster-observer.js';
 import { QuorumFence } from '../failover/quorum-fence.js';
+import { FormerMasters } from '../failover/former-masters.js';
 import { SyncStandbys } from '../replication/sync-standbys.js';
 import { JournalRecovery } from '../failover/journal-recovery.js';
 import { MaintenanceMode } from '../cluster/maintenance-mode.js';
@@ -58,6 +59,7 @@ export function createInstanceContainer(services: CoreServices): DependencyConta
   child.registerSingleton(ClusterObserver);
   child.registerSingleton(SyncStandbys);
   child.registerSingleton(QuorumFence);
+  child.registerSingleton(FormerMasters);
   child.registerSingleton(JournalRecovery);
   child.registerSingleton(FailoverExecutor);
   child.registerSingleton(FailoverCheck);

@@ -23,6 +23,7 @@ import type { MasterEvidence, MasterVerdict } from './master-verdict.js';
 import { JournalStore } from './failover-journal.js';
 import { JournalRecovery } from './journal-recovery.js';
 import { RepeatGuard } from './repeat-guard.js';
+import { FormerMasters } from './former-masters.js';
 import { SyncStandbys } from '../replication/sync-standbys.js';
 import { formatStatusTimestamp } from '../status/status-time.js';
 import type { StateStore } from '../state/state-store.js';
@@ -75,6 +76,7 @@ export class FailoverCheck {
     @inject(Tokens.sharedState) private readonly shared: SharedStateAccess,
     @inject(JournalRecovery) private readonly recovery: JournalRecovery,
     @inject(SyncStandbys) private readonly sync: SyncStandbys,
+    @inject(FormerMasters) private readonly formerMasters: FormerMasters,
     @inject(Tokens.stateStore) stateStore: StateStore,
   ) {
     this.journal = new JournalStore(registry, stateStore);
@@ -101,7 +103,10 @@ export class FailoverCheck {
     // An unresolved failover is looked at again on every check, so it is settled as soon as the candidate's state is known.
     if (acting.acting && this.journal.current()) await this.lock.run('resolving an interrupted failover', () => this.recovery.resolve()).catch(() => 'pending');
     const checkStarted = this.clock.now();
-    const checks = verify ? await this.availability.verifyAll() : await this.availability.pollAll();
+    const [checks] = await Promise.all([
+      verify ? this.availability.verifyAll() : this.availability.pollAll(),
+      acting.acting ? this.formerMasters.check() : Promise.resolve([]),
+    ]);
     if (!acting.acting) {
       return success(`this is not the HandyRep master (${acting.acting_instance ?? 'no instance'} acts)${acting.details ? `: ${acting.details}` : ''}`);
     }
