@@ -69,6 +69,8 @@ export function sandboxOverrides(cluster: Cluster, web: WebPasswords): ConfOverr
       connection_failover_method: 'multi_pgbouncer',
       fencing_method: 'fence_shutdown',
       unreachable_master_policy: 'abort',
+      synchronous_mode: 'quorum',
+      synchronous_count: 1,
     },
     archive: { archiving: false },
     server_defaults: { lag_limit: 16, failover_lag_limit: 256 },

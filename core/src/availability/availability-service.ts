@@ -85,6 +85,8 @@ export class AvailabilityService {
   }
 
   private setStatus(name: string, status: ServerStatusName, message: string): void {
+    // A check that finishes after its server was disabled (a late verification of a master just failed over) says nothing about it any more.
+    if (!this.registry.get(name).enabled) return;
     this.registry.setStatus(name, serverStatus(status, message, this.clock.now()));
   }
 
@@ -108,7 +110,7 @@ export class AvailabilityService {
     const role = String(server.role);
     const message = ok ? `${role} responding to polling` : `${role} not responding to polling: ${poll.details}`;
     const current = this.registry.get(server.name);
-    this.registry.setStatus(server.name, statusAfterPoll(current, ok, message, this.clock.now()));
+    if (current.enabled) this.registry.setStatus(server.name, statusAfterPoll(current, ok, message, this.clock.now()));
     return { poll, outcome: outcomeOfPoll(poll), startedAt };
   }
 

@@ -104,9 +104,9 @@ describe('scenario 18: a partitioned master with a writing client, healed after 
     await cluster.faults.heal('pg1');
     assert.ok(await waitFor(async () => (await cluster.inRecovery('pg1', 500)) === null, 20_000, 100), 'the old master was fenced (stopped) once it answered');
     report('scenario 18 fence on return', { heal_to_stopped_ms: Date.now() - healedAt });
-    const status = await statusOf(hr);
-    assert.match(status.servers['pg1']?.status_message ?? '', /came back out of recovery/);
-    assert.equal(status.servers['pg1']?.enabled, false);
+    // The status is set once the immediate stop has returned, a moment after the port closed.
+    assert.ok(await waitFor(async () => /came back out of recovery/.test((await statusOf(hr)).servers['pg1']?.status_message ?? ''), 10_000, 100), ((await hr.readLog(40)) as string[]).join('\n'));
+    assert.equal((await statusOf(hr)).servers['pg1']?.enabled, false);
     await hr.stopMonitor();
 
     const rejoined = await hr.rejoin('pg1');
