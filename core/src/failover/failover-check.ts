@@ -128,12 +128,8 @@ export class FailoverCheck {
   /** Brings the synchronous set in line with the healthy replicas (synchronous_mode); skipped while another action runs. */
   private async maintainSyncStandbys(): Promise<void> {
     if (this.sync.mode() === 'off') return;
-    try {
-      const result = await this.lock.run('synchronous standbys', () => this.sync.maintain());
-      if (result.result === 'FAIL') this.logger.warn(result.details, { component: 'sync' });
-    } catch (err) {
-      this.logger.debug(`synchronous standbys not maintained this cycle: ${errorMessage(err)}`, { component: 'sync' });
-    }
+    const result = await this.sync.maintain((work) => this.lock.run('changing the synchronous standbys', work));
+    if (result.result === 'FAIL') this.logger.warn(result.details, { component: 'sync' });
   }
 
   /**

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { errorMessage, fail, parseLsn, success } from '@handyrep/plugin-sdk';
+import { ErrorCodes, errorMessage, fail, hasErrorCode, parseLsn, success } from '@handyrep/plugin-sdk';
 import type { Clock, Logger, ReturnDictionary, ServerDefinition, SqlClient, SqlTarget } from '@handyrep/plugin-sdk';
 import { inject, injectable } from 'tsyringe';
 import { AlertService } from '../alerts/alert-service.js';
@@ -71,8 +71,12 @@ export class SyncStandbys {
     await this.stateStore.saveOrThrow();
   }
 
-  /** One maintenance pass on the master: brings (S, k) to what the healthy replicas allow. Never throws. */
-  async maintain(): Promise<ReturnDictionary<{ sync?: SyncSet }>> {
+  /**
+   * One maintenance pass on the master: brings (S, k) to what the healthy
+   * replicas allow. Only a change runs inside `locked` (the action lock), so
+   * a pass with nothing to do never holds up an operator's action. Never throws.
+   */
+  async maintain(locked: <T>(work: () => Promise<T>) => Promise<T> = (work) => work()): Promise<ReturnDictionary<{ sync?: SyncSet }>> {
     const mode = this.mode();
     const master = this.registry.master();
     if (mode === 'off' || !master) return success('synchronous replication is not managed');
@@ -82,13 +86,18 @@ export class SyncStandbys {
       const target = targetSyncSet(mode, this.loaded.config.failover.synchronous_count, this.candidates(facts), recorded);
       const plan = planTransition(recorded, facts.applied, target);
       if (!plan) return success(`synchronous standbys unchanged: ${describe(target)}`, { sync: target });
-      if (plan.widen) await this.record(plan.widen);
-      await this.apply(master.name, plan.apply);
-      if (plan.narrows && plan.apply.k > 0) await this.waitCaughtUp(master.name, plan.apply);
-      await this.record(plan.record);
-      await this.announce(recorded, plan.record, master.name);
-      return success(`synchronous standbys now ${describe(plan.record)}`, { sync: plan.record });
+      return await locked(async () => {
+        // The plan was made from the recorded set: refuse to carry it out if another process changed it meanwhile.
+        if (!sameSet(this.recorded(), recorded)) throw new Error('the recorded synchronous set changed meanwhile; next check');
+        if (plan.widen) await this.record(plan.widen);
+        await this.apply(master.name, plan.apply);
+        if (plan.narrows && plan.apply.k > 0) await this.waitCaughtUp(master.name, plan.apply);
+        await this.record(plan.record);
+        await this.announce(recorded, plan.record, master.name);
+        return success(`synchronous standbys now ${describe(plan.record)}`, { sync: plan.record });
+      });
     } catch (err) {
+      if (hasErrorCode(err, ErrorCodes.ACTION_IN_PROGRESS)) return success(`synchronous standbys: change deferred, ${errorMessage(err)}`);
       this.logger.warn(`could not maintain the synchronous standbys on ${master.name}: ${errorMessage(err)}`, { component: 'sync' });
       return fail(`synchronous standbys not changed: ${errorMessage(err)}`);
     }
