@@ -1,15 +1,19 @@
 // Self-test of the harness lifecycle: concurrent clusters get separate slots
-// (one with a 3-member etcd), SIGINT tears a cluster down, and a SIGKILLed
-// owner's leftovers are removed by the next process that claims a slot.
+// (one with a 3-member etcd), SIGINT tears a cluster down, a test file that
+// hangs is failed by the test runner's time-out and leaves nothing behind, and
+// a SIGKILLed owner's leftovers are removed by the next process that claims a slot.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createCluster, isAlive, run, waitGone } from './index.js';
 
 const CHILD = fileURLToPath(new URL('./lifecycle-child.js', import.meta.url));
+const HANG_CHILD = fileURLToPath(new URL('./lifecycle-hang-child.js', import.meta.url));
 
 interface ChildInfo {
   baseDir: string;
@@ -32,7 +36,7 @@ async function rulesFor(slot: number): Promise<string[]> {
   return out.split('\n').filter((l) => l.includes(`127.77.${slot}.`));
 }
 
-describe('harness lifecycle', { timeout: 120_000 }, () => {
+describe('harness lifecycle', { timeout: 240_000 }, () => {
   it('two clusters at once get separate slots; a 3-member etcd answers; a spare host takes a clone', async () => {
     const [a, b] = await Promise.all([createCluster({ replicas: 0, etcdMembers: 3 }), createCluster({ replicas: 1, spares: 1 })]);
     try {
@@ -65,6 +69,34 @@ describe('harness lifecycle', { timeout: 120_000 }, () => {
     const left = info.pids.filter((p) => existsSync(`/proc/${p}`));
     assert.deepEqual(left, []);
     assert.deepEqual(await rulesFor(info.slot), []);
+    assert.equal(existsSync(info.baseDir), false);
+    assert.equal(existsSync(info.slotDir), false);
+  });
+
+  it('a test file that hangs: `node --test --test-timeout` fails it; its cluster, observers and child processes are gone', async () => {
+    const infoFile = join(tmpdir(), `harness-lifecycle-hang-${process.pid}.json`);
+    rmSync(infoFile, { force: true });
+    const timeoutMs = 20_000;
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--test', `--test-timeout=${timeoutMs}`, '--test-reporter=tap', HANG_CHILD], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Without the variable node:test sets in the files it runs, which would make this a nested run.
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')), LIFECYCLE_INFO: infoFile },
+    });
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const elapsed = Date.now() - started;
+    assert.equal(code, 1, output);
+    assert.match(output, new RegExp(`timed out after ${timeoutMs}ms`), output);
+    // The harness's teardown (at most 30 s) runs inside that time.
+    assert.ok(elapsed < timeoutMs + 40_000, `the file ended ${elapsed} ms after it started`);
+    assert.ok(existsSync(infoFile), `the hanging test wrote what it started before the time-out: ${output}`);
+    const info = JSON.parse(readFileSync(infoFile, 'utf8')) as ChildInfo & { observers: number[]; daemon: number };
+    rmSync(infoFile, { force: true });
+    assert.ok(info.pids.includes(info.daemon) && info.observers.every((p) => info.pids.includes(p)));
+    assert.deepEqual(await waitGone(info.pids, 5_000), [], 'postgres, sshd, observers and the test\'s own child are gone');
     assert.equal(existsSync(info.baseDir), false);
     assert.equal(existsSync(info.slotDir), false);
   });

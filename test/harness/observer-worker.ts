@@ -3,7 +3,9 @@
 // distort its timing, and so it can run as a non-root user (iptables rules that
 // cut only root's traffic then leave it alone, like an application would be).
 // Config comes in HARNESS_OBSERVER (JSON); events go out as JSON lines on
-// stdout; 'stop' on stdin (or stdin closing, or SIGTERM) ends it.
+// stdout; 'stop' on stdin (or stdin closing, or SIGTERM) ends it: the round or
+// insert in progress finishes (each is bounded by timeoutMs), pauses end at
+// once. The parent kills it if that takes longer than its grace period.
 import pg from 'pg';
 import { createInterface } from 'node:readline';
 import { newClient, type ConnTarget } from './pgclient.js';
@@ -35,17 +37,42 @@ if (cfg.gid !== undefined && cfg.uid !== undefined && process.getuid?.() === 0) 
   process.setuid?.(cfg.uid);
 }
 let stopping = false;
+let wake: () => void = () => {};
+/** Resolves when a stop is asked for: pauses race with it. */
+const stopRequested = new Promise<void>((resolve) => (wake = resolve));
+const stop = (): void => {
+  stopping = true;
+  wake();
+};
 const emit = (ev: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(ev)}\n`);
+// The parent is gone (its end of the pipe closed): nobody reads the events.
+process.stdout.on('error', () => process.exit(0));
 
 createInterface({ input: process.stdin })
   .on('line', (l) => {
-    if (l.trim() === 'stop') stopping = true;
+    if (l.trim() === 'stop') stop();
   })
-  .on('close', () => (stopping = true));
-process.on('SIGTERM', () => (stopping = true));
-process.on('SIGINT', () => (stopping = true));
+  .on('close', stop);
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits ms, or less when a stop is asked for. */
+async function pause(ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([stopRequested, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Longest pause between connection attempts while they keep failing. A
+ * target that refuses at once (a killed or fenced server) would otherwise be
+ * retried every intervalMs (50 times a second by default), for as long as the
+ * test runs; a returning server is still noticed within this bound.
+ */
+const MAX_RECONNECT_PAUSE_MS = 100;
 
 function destroy(client: pg.Client | null): void {
   if (!client) return;
@@ -82,6 +109,7 @@ function describe(err: unknown): { message: string; code?: string } {
 async function runWriter(c: WriterConfig): Promise<void> {
   let client: pg.Client | null = null;
   let id = 0;
+  let connectFailures = 0;
   while (!stopping) {
     const sent = Date.now();
     id++;
@@ -90,6 +118,7 @@ async function runWriter(c: WriterConfig): Promise<void> {
       if (!client) {
         client = newClient(c.target, { timeoutMs: c.timeoutMs });
         await deadline(client.connect(), c.timeoutMs, 'connect');
+        connectFailures = 0;
       }
       phase = 'insert';
       await deadline(client.query('INSERT INTO harness_writes (writer, id) VALUES ($1, $2)', [c.name, id]), c.timeoutMs, 'insert');
@@ -97,13 +126,26 @@ async function runWriter(c: WriterConfig): Promise<void> {
     } catch (err) {
       // An insert that failed after it was sent may or may not have committed: "in doubt".
       emit({ type: 'error', id, sent, t: Date.now(), phase, ...describe(err) });
+      if (phase === 'connect') connectFailures++;
       destroy(client);
       client = null;
     }
-    const wait = c.intervalMs - (Date.now() - sent);
-    if (wait > 0) await sleep(wait);
+    // Failed connections back off: intervalMs, doubling, up to MAX_RECONNECT_PAUSE_MS.
+    const backoff = connectFailures > 0 ? Math.min(c.intervalMs * 2 ** (connectFailures - 1), Math.max(c.intervalMs, MAX_RECONNECT_PAUSE_MS)) : c.intervalMs;
+    const wait = backoff - (Date.now() - sent);
+    if (wait > 0 && !stopping) await pause(wait);
   }
   destroy(client);
+}
+
+/**
+ * True when the server itself answered with an SQL error (a read-only or
+ * recovering server refusing the write): a five-character SQLSTATE outside
+ * the connection (08) and shutdown (57) classes. Node's socket errors
+ * (ECONNREFUSED, ETIMEDOUT...) carry a code too, and mean unreachable.
+ */
+function isServerRefusal(code: string | undefined): boolean {
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57');
 }
 
 type ProbeState = 'writable' | 'not-writable' | 'unreachable';
@@ -133,7 +175,7 @@ async function runWatcher(c: WatcherConfig): Promise<void> {
     } catch (err) {
       const d = describe(err);
       // A server that answered with an SQL error (read-only, recovery...) keeps its connection.
-      if (d.code && !d.code.startsWith('08') && !d.code.startsWith('57')) return { state: 'not-writable', detail: d.code };
+      if (isServerRefusal(d.code)) return { state: 'not-writable', detail: d.code };
       destroy(client);
       clients.set(t.name, null);
       return { state: 'unreachable', detail: d.message };
@@ -154,7 +196,7 @@ async function runWatcher(c: WatcherConfig): Promise<void> {
     if (writable.length >= 2) emit({ type: 'splitbrain', hosts: writable, t: start, end });
     if (rounds % 10 === 0) emit({ type: 'rounds', rounds, t: end });
     const wait = c.intervalMs - (Date.now() - start);
-    if (wait > 0) await sleep(wait);
+    if (wait > 0 && !stopping) await pause(wait);
   }
   emit({ type: 'rounds', rounds, t: Date.now() });
   for (const cl of clients.values()) destroy(cl);

@@ -44,6 +44,13 @@ export interface StateChange {
 
 const WORKER = fileURLToPath(new URL('./observer-worker.js', import.meta.url));
 
+/** How long an observer may take to report 'ready' (node start-up and module loading on a loaded machine). */
+const READY_TIMEOUT_MS = 30_000;
+/** After 'stop', how long the observer may take to finish its round before it is SIGKILLed. */
+const STOP_GRACE_MS = 10_000;
+/** After SIGKILL, how long to wait for its exit before giving up on it (never forever). */
+const KILL_WAIT_MS = 5_000;
+
 class ObserverProcess {
   readonly child: ChildProcess;
   readonly user: string;
@@ -51,14 +58,18 @@ class ObserverProcess {
   uid = -1;
   stopped = false;
   fatal: string | null = null;
+  /** Set once the process has exited (or could not be started). */
+  exited = false;
+  /** Resolves when the process has exited and its output is read, or it failed to start: never left pending by a dead worker. */
   private readonly done: Promise<void>;
+  private stopping: Promise<void> | null = null;
   private readyResolve!: () => void;
-  readonly ready: Promise<void>;
+  private readonly readyPromise: Promise<void>;
 
   constructor(config: ObserverConfig, runAs: string, onEvent: (ev: Record<string, unknown>) => void) {
     this.user = runAs;
     const u = runAs === 'root' ? null : osUser(runAs);
-    this.ready = new Promise((r) => (this.readyResolve = r));
+    this.readyPromise = new Promise((r) => (this.readyResolve = r));
     // Started as root and dropping to the user itself, after loading its modules.
     this.child = spawn(process.execPath, [WORKER], {
       stdio: ['pipe', 'pipe', 'inherit'],
@@ -67,7 +78,20 @@ class ObserverProcess {
       detached: true,
     });
     this.child.stdin!.on('error', () => {});
-    this.done = new Promise((resolve) => this.child.on('exit', () => resolve()));
+    this.child.once('exit', () => (this.exited = true));
+    this.done = new Promise((resolve) => {
+      const finish = (): void => {
+        this.exited = true;
+        resolve();
+      };
+      // 'close': exited and its last events (final round count, fatal) read.
+      this.child.once('close', finish);
+      // A spawn failure emits 'error' and no 'exit'.
+      this.child.once('error', (err) => {
+        this.fatal ??= `observer process: ${err.message}`;
+        if (this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) finish();
+      });
+    });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       let ev: Record<string, unknown>;
       try {
@@ -82,22 +106,52 @@ class ObserverProcess {
       else if (ev.type === 'fatal') this.fatal = String(ev.message);
       else onEvent(ev);
     });
+    // An observer a test forgot to stop must not keep the test process alive
+    // (it exits when its stdin closes, and teardown kills it).
     this.child.unref();
+    (this.child.stdin as unknown as { unref?: () => void }).unref?.();
+    (this.child.stdout as unknown as { unref?: () => void }).unref?.();
   }
 
   get pid(): number {
     return this.child.pid ?? 0;
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return this.done;
+  /** Resolves once the worker reported 'ready'; rejects if it exits first or takes longer than READY_TIMEOUT_MS (it is then killed). */
+  async ready(what: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      this.readyPromise.then(() => 'ready' as const),
+      this.done.then(() => 'exited' as const),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), READY_TIMEOUT_MS))),
+    ]).finally(() => clearTimeout(timer));
+    if (outcome === 'ready') return;
+    await this.stop();
+    throw new Error(
+      outcome === 'exited'
+        ? `${what} exited before it was ready${this.fatal ? `: ${this.fatal}` : ''} (exit ${this.child.exitCode ?? this.child.signalCode})`
+        : `${what} not ready after ${READY_TIMEOUT_MS} ms (killed)`,
+    );
+  }
+
+  /**
+   * Asks the worker to stop, SIGKILLs it after STOP_GRACE_MS, and returns at
+   * the latest KILL_WAIT_MS after that: it never waits forever on a worker.
+   * Idempotent (a second call waits for the first).
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
     this.stopped = true;
+    if (this.exited) return;
     this.child.stdin!.end('stop\n');
-    const finished = await settlesWithin(this.done, 10_000);
-    if (!finished) {
-      this.child.kill('SIGKILL');
-      await this.done;
-    }
+    if (await settlesWithin(this.done, STOP_GRACE_MS)) return;
+    this.child.kill('SIGKILL');
+    if (await settlesWithin(this.done, KILL_WAIT_MS)) return;
+    this.fatal ??= `observer process ${this.pid} did not exit after SIGKILL`;
   }
 }
 
@@ -143,12 +197,16 @@ export class Writer {
           });
       },
     );
-    await waitFor('writer process ready', () => settlesWithin(this.proc!.ready, 100), 10_000);
+    await this.proc.ready(`writer ${this.name}`);
     return this;
   }
 
   get pid(): number {
     return this.proc?.pid ?? 0;
+  }
+  /** True while its process runs. */
+  get running(): boolean {
+    return this.proc !== null && !this.proc.exited;
   }
   get user(): string {
     return this.proc?.user ?? '';
@@ -212,12 +270,16 @@ export class SplitBrainWatcher {
         else if (ev.type === 'rounds') this.rounds = ev.rounds as number;
       },
     );
-    await waitFor('watcher process ready', () => settlesWithin(this.proc!.ready, 100), 10_000);
+    await this.proc.ready('split-brain watcher');
     return this;
   }
 
   get pid(): number {
     return this.proc?.pid ?? 0;
+  }
+  /** True while its process runs. */
+  get running(): boolean {
+    return this.proc !== null && !this.proc.exited;
   }
   get user(): string {
     return this.proc?.user ?? '';
@@ -297,7 +359,8 @@ export function createObservers(c: Cluster): Observers {
       await Promise.all([...writers.map((w) => w.stop().catch(() => {})), ...watchers.map((w) => w.stop().catch(() => {}))]);
     },
     pids() {
-      return [...writers.map((w) => w.pid), ...watchers.map((w) => w.pid)].filter((p) => p > 0);
+      // Only running ones: the PID of an observer that exited may belong to another process by now.
+      return [...writers, ...watchers].filter((w) => w.running).map((w) => w.pid).filter((p) => p > 0);
     },
   };
 }
