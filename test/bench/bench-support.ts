@@ -196,9 +196,9 @@ export const WEB = { admin: 'bench-admin-password', read: 'bench-read-password' 
 /** PostgreSQL settings of every bench cluster (as the scenario tests): replicas notice a silent master within 2 s. */
 export const BENCH_PG_SETTINGS = { wal_receiver_timeout: '2s', wal_sender_timeout: '2s' };
 
-/** Master pg1, replicas pg2 and pg3, pgbouncer bouncer1 (routing to pg1 by itself). */
-export function plainCluster(): Promise<Cluster> {
-  return createCluster({ replicas: 2, pgbouncer: 1, pgSettings: BENCH_PG_SETTINGS });
+/** Master pg1, replicas pg2 and pg3, pgbouncer bouncer1 (routing to pg1 by itself); fsync off unless asked (the harness default). */
+export function plainCluster(opts: { fsync?: boolean } = {}): Promise<Cluster> {
+  return createCluster({ replicas: 2, pgbouncer: 1, pgSettings: BENCH_PG_SETTINGS, ...(opts.fsync === undefined ? {} : { fsync: opts.fsync }) });
 }
 
 export interface BenchCluster {
@@ -213,8 +213,8 @@ export interface BenchCluster {
  * multi_pgbouncer (its databases file included last, as the plugin's README
  * asks), the web API with simple_password_auth, and `extra`.
  */
-export async function benchCluster(extra: ConfOverrides = {}): Promise<BenchCluster> {
-  const cluster = await plainCluster();
+export async function benchCluster(extra: ConfOverrides = {}, opts: { fsync?: boolean } = {}): Promise<BenchCluster> {
+  const cluster = await plainCluster(opts);
   try {
     const bouncer = cluster.pgbouncers[0]!;
     const databasesFile = join(bouncer.dir, 'handyrep-databases.ini');
@@ -332,6 +332,61 @@ export async function waitUntil(predicate: () => boolean | Promise<boolean>, tim
     if (Date.now() > deadline) return false;
     await sleep(intervalMs);
   }
+}
+
+/** Every enabled server healthy. */
+export function allHealthy(status: StatusView): boolean {
+  const servers = Object.values(status.servers ?? {});
+  return servers.length > 0 && servers.every((s) => !s.enabled || s.status === 'healthy');
+}
+
+/** The daemon of a bench cluster, pgbouncer initialised (connection_proxy_init) and every server healthy. */
+export async function startManagedDaemon(bc: BenchCluster): Promise<DaemonChild> {
+  const daemon = await startDaemonChild(bc.configFile);
+  try {
+    const init = await api<{ result: string; details: string }>(daemon.url, 'connection_proxy_init', {});
+    if (init.result !== 'SUCCESS') throw new Error(`connection_proxy_init: ${init.details}`);
+    if (!(await waitUntil(async () => allHealthy(await api<StatusView>(daemon.url, 'get_status')), 30_000, 200))) {
+      throw new Error(`servers not healthy: ${JSON.stringify(await api(daemon.url, 'get_status'))}`);
+    }
+    return daemon;
+  } catch (err) {
+    await daemon.stop();
+    throw err;
+  }
+}
+
+// ----- synchronous replication (issue 13) ---------------------------------------------------
+
+/** [failover] synchronous_mode. */
+export type SyncMode = 'off' | 'quorum' | 'quorum_strict';
+
+export const SYNC_MODES: SyncMode[] = ['off', 'quorum', 'quorum_strict'];
+
+/** The config for a synchronous_mode (off: nothing, the default). */
+export function syncOverrides(sync: SyncMode): ConfOverrides {
+  return sync === 'off' ? {} : { failover: { synchronous_mode: sync } };
+}
+
+/** A server's synchronous_standby_names ('' when set to nothing or when it does not answer). */
+export async function standbyNames(cluster: Cluster, host: string): Promise<string> {
+  const rows = await cluster.query(host, 'SHOW synchronous_standby_names', [], { timeoutMs: 2000 }).catch(() => []);
+  return String(rows[0]?.['synchronous_standby_names'] ?? '');
+}
+
+/**
+ * Waits until HandyRep has put a quorum set (`ANY k (...)`) on the master and
+ * every standby streams under it (sync_state quorum); returns the setting.
+ */
+export async function waitForSyncSet(cluster: Cluster, master: string, timeoutMs = 30_000): Promise<string> {
+  const ok = await waitUntil(async () => {
+    if (!(await standbyNames(cluster, master)).startsWith('ANY ')) return false;
+    const rows = await cluster.query(master, 'SELECT sync_state FROM pg_stat_replication', [], { timeoutMs: 2000 });
+    return rows.length === cluster.replicas.length && rows.every((r) => r['sync_state'] === 'quorum');
+  }, timeoutMs, 200);
+  const names = await standbyNames(cluster, master);
+  if (!ok) throw new Error(`no quorum set on ${master} within ${timeoutMs} ms: synchronous_standby_names = '${names}'`);
+  return names;
 }
 
 // ----- the daemon's log ------------------------------------------------------------------

@@ -2,16 +2,18 @@
 // pgbouncer bouncer1 managed by multi_pgbouncer), the HandyRep daemon as a
 // child process (`handyrep daemon`), a writer committing through pgbouncer
 // every 20 ms, a split-brain watcher and a write prober on every server.
-// Each fault is injected and timed against the daemon's own log.
+// Each fault is injected and timed against the daemon's own log, with
+// [failover] synchronous_mode off (the default) or quorum (issue 13).
 //
 // Usage (after npm run build):
-//   node test/dist/bench/failover-bench.js [--profile fast|defaults] [--fault NAME[,NAME]] [--runs N] [--switchover N]
+//   node test/dist/bench/failover-bench.js [--profile fast|defaults] [--fault NAME[,NAME]] [--sync off|quorum|quorum_strict] [--runs N] [--switchover N]
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Ack, ConfOverrides, SplitBrainWatcher, Writer } from '../harness/index.js';
 import {
+  allHealthy,
   api,
   benchCluster,
   fmtCount,
@@ -20,8 +22,11 @@ import {
   PROFILES,
   readLogFile,
   sleep,
-  startDaemonChild,
+  startManagedDaemon,
   summarize,
+  SYNC_MODES,
+  syncOverrides,
+  waitForSyncSet,
   waitUntil,
   WriteProber,
   type BenchCluster,
@@ -31,24 +36,47 @@ import {
   type ProfileName,
   type StatusView,
   type Summary,
+  type SyncMode,
 } from './bench-support.js';
 
-export type FaultName = 'host_lost' | 'crash_restart' | 'hung' | 'partition_abort' | 'partition_failover' | 'blip' | 'handyrep_partition';
+export type FaultName =
+  | 'host_lost'
+  | 'crash_restart'
+  | 'hung'
+  | 'partition_abort'
+  | 'partition_failover'
+  | 'blip'
+  | 'handyrep_partition'
+  | 'silent_loss'
+  | 'silent_loss_failover';
 
-export const FAULT_NAMES: FaultName[] = ['host_lost', 'crash_restart', 'hung', 'partition_abort', 'partition_failover', 'blip', 'handyrep_partition'];
+export const FAULT_NAMES: FaultName[] = ['host_lost', 'crash_restart', 'hung', 'partition_abort', 'partition_failover', 'blip', 'handyrep_partition', 'silent_loss', 'silent_loss_failover'];
+
+/** The silent host loss faults (issue 13): partition, then sshd and postgres killed. */
+export const SILENT_LOSS_FAULTS: FaultName[] = ['silent_loss', 'silent_loss_failover'];
+
+/** What HandyRep is expected to do. */
+export type Expectation = 'failover' | 'restart' | 'abort' | 'no_failover';
 
 interface FaultSpec {
   name: FaultName;
   label: string;
-  /** What HandyRep is expected to do. */
-  expect: 'failover' | 'restart' | 'abort' | 'no_failover';
+  /** What HandyRep is expected to do with synchronous_mode = off. */
+  expect: Expectation;
+  /** What it is expected to do with another synchronous_mode, where that differs (a silent master is fenced by quorum). */
+  expectWith?: Partial<Record<SyncMode, Expectation>>;
+  /** The synchronous modes the plan runs this fault with (default: off only). */
+  sync?: SyncMode[];
   /** Config beyond the profile. */
   extra: ConfOverrides;
-  /** Trials can follow each other on one cluster (the topology is unchanged afterwards). */
+  /** Trials can follow each other on one cluster (the topology is unchanged afterwards; never when a failover is expected). */
   reusable: boolean;
   /** Waits for the detection window (slow with the defaults profile). */
   windowBound: boolean;
 }
+
+/** A silent master is fenced by quorum (and failed over) whenever synchronous replication is managed. */
+const QUORUM_FAILS_OVER: Partial<Record<SyncMode, Expectation>> = { quorum: 'failover', quorum_strict: 'failover' };
 
 export const FAULTS: Record<FaultName, FaultSpec> = {
   host_lost: { name: 'host_lost', label: 'master host lost (postgres SIGKILL + sshd down)', expect: 'failover', extra: {}, reusable: false, windowBound: false },
@@ -58,6 +86,7 @@ export const FAULTS: Record<FaultName, FaultSpec> = {
     name: 'partition_abort',
     label: 'master partitioned from everyone, unreachable_master_policy = abort (default)',
     expect: 'abort',
+    expectWith: QUORUM_FAILS_OVER,
     extra: { failover: { unreachable_master_policy: 'abort' } },
     reusable: true,
     windowBound: true,
@@ -72,12 +101,44 @@ export const FAULTS: Record<FaultName, FaultSpec> = {
   },
   blip: { name: 'blip', label: '1-second network blip of the master', expect: 'no_failover', extra: {}, reusable: true, windowBound: true },
   handyrep_partition: { name: 'handyrep_partition', label: 'master cut off from HandyRep only', expect: 'no_failover', extra: {}, reusable: true, windowBound: true },
+  silent_loss: {
+    name: 'silent_loss',
+    label: 'master host silently lost (iptables drop, then sshd + postgres SIGKILL), unreachable_master_policy = abort (default)',
+    expect: 'abort',
+    expectWith: QUORUM_FAILS_OVER,
+    sync: ['off', 'quorum'],
+    extra: { failover: { unreachable_master_policy: 'abort' } },
+    reusable: false,
+    windowBound: true,
+  },
+  silent_loss_failover: {
+    name: 'silent_loss_failover',
+    label: 'master host silently lost, unreachable_master_policy = failover',
+    expect: 'failover',
+    extra: { failover: { unreachable_master_policy: 'failover' } },
+    reusable: false,
+    windowBound: true,
+  },
 };
+
+/** What HandyRep should do with this fault and synchronous_mode. */
+export function expectFor(fault: FaultName, sync: SyncMode): Expectation {
+  const spec = FAULTS[fault];
+  return spec.expectWith?.[sync] ?? spec.expect;
+}
+
+/** The synchronous modes the plan runs a fault with unless told. */
+export function defaultSyncModes(fault: FaultName): SyncMode[] {
+  return FAULTS[fault].sync ?? ['off'];
+}
+
 
 /** One timed fault. Times are milliseconds after the fault was injected. */
 export interface FailoverRun {
   profile: ProfileName;
   fault: FaultName;
+  /** [failover] synchronous_mode of the run (absent in results from before issue 13: off). */
+  sync: SyncMode;
   run: number;
   /** What happened: failover, restarted in place, no failover, no failover: policy abort, or error. */
   outcome: string;
@@ -98,6 +159,7 @@ export interface FailoverRun {
   pgbouncer_writes_ms: number | null;
   /** Longest pause between two acknowledged commits through pgbouncer around the fault. */
   write_gap_ms: number | null;
+  /** Commits the writer had acknowledged from the start of the trial (before the fault) to its end: the ones the commit check looks for. */
   acked: number;
   lost: number;
   in_doubt: number;
@@ -106,6 +168,12 @@ export interface FailoverRun {
   false_failovers: number;
   /** Partitioned master still running when the run ended (policy failover promotes without fencing it). */
   old_master_running?: boolean;
+  /** How the old master was fenced (clean_stop, plugin, refused_port, quorum, policy), read from the fence_old_master step in the daemon's log. */
+  fenced_by: string | null;
+  /** HandyRep's writable_after_ms: its failover_started alert to its promote step's success, from the daemon's log (the daemon does not log the result dictionary). */
+  handyrep_writable_after_ms: number | null;
+  /** How long after the fault the bench watched a case that must not fail over (silent loss, policy abort), with no promotion. */
+  watched_ms: number | null;
   error?: string;
   /** The daemon's log from the fault on: [ms after the fault, message]. */
   log: Array<[number, string]>;
@@ -116,10 +184,17 @@ export interface FailoverRun {
 export interface FailoverCaseSummary {
   profile: ProfileName;
   fault: FaultName;
+  /** Absent in results from before issue 13: off. */
+  sync?: SyncMode;
   label: string;
   expect: string;
   runs: number;
   outcomes: Record<string, number>;
+  /** How the old master was fenced, counted over the runs that fenced it. */
+  fenced_by?: Record<string, number>;
+  handyrep_writable_after?: Summary | null;
+  watched?: Summary | null;
+  acked?: Summary | null;
   noticed: Summary | null;
   decided: Summary | null;
   promoted: Summary | null;
@@ -167,39 +242,31 @@ interface Env {
   writer: Writer;
   watcher: SplitBrainWatcher;
   prober: WriteProber;
+  sync: SyncMode;
 }
 
-async function openEnv(profile: Profile, extra: ConfOverrides): Promise<Env> {
+async function openEnv(profile: Profile, extra: ConfOverrides, sync: SyncMode = 'off'): Promise<Env> {
   // BENCH_VERBOSE=1: the daemon logs debug lines too (to see where time goes; adds log overhead).
   const verbose: ConfOverrides = process.env['BENCH_VERBOSE'] ? { handyrep: { log_verbose: true } } : {};
-  const bc = await benchCluster(mergeOverrides(profile.overrides, extra, verbose));
+  const bc = await benchCluster(mergeOverrides(profile.overrides, extra, syncOverrides(sync), verbose));
   let daemon: DaemonChild | undefined;
   let writer: Writer | undefined;
   let watcher: SplitBrainWatcher | undefined;
   let prober: WriteProber | undefined;
   try {
     await WriteProber.prepare(bc.cluster);
-    daemon = await startDaemonChild(bc.configFile);
-    const init = await api<{ result: string; details: string }>(daemon.url, 'connection_proxy_init', {});
-    if (init.result !== 'SUCCESS') throw new Error(`connection_proxy_init: ${init.details}`);
-    const d = daemon;
-    if (!(await waitUntil(async () => allHealthy(await api<StatusView>(d.url, 'get_status')), 30_000, 200))) {
-      throw new Error(`servers not healthy: ${JSON.stringify(await api(d.url, 'get_status'))}`);
-    }
+    daemon = await startManagedDaemon(bc);
+    // A quorum fence needs the recorded set: no fault before the master shows ANY k (...).
+    if (sync !== 'off') await waitForSyncSet(bc.cluster, bc.cluster.master.name);
     watcher = await bc.cluster.startSplitBrainWatcher();
     writer = await bc.cluster.startWriter({ host: bc.cluster.pgbouncers[0]!.name, intervalMs: 20 });
     prober = new WriteProber(bc.cluster, bc.cluster.postgresHosts.map((h) => h.name)).start();
     await writer.waitForAcks(20, 20_000);
-    return { bc, daemon, writer, watcher, prober };
+    return { bc, daemon, writer, watcher, prober, sync };
   } catch (err) {
     await closeEnv({ bc, daemon, writer, watcher, prober } as Partial<Env> as Env);
     throw err;
   }
-}
-
-function allHealthy(status: StatusView): boolean {
-  const servers = Object.values(status.servers ?? {});
-  return servers.length > 0 && servers.every((s) => !s.enabled || s.status === 'healthy');
 }
 
 async function closeEnv(env: Partial<Env>): Promise<void> {
@@ -257,180 +324,266 @@ function longestGap(acks: Ack[], from: number, to: number): { gap: number; resum
   return { gap, resumedAt };
 }
 
-async function trial(env: Env, profile: Profile, fault: FaultSpec, run: number): Promise<FailoverRun> {
-  const { cluster } = env.bc;
-  const { daemon, writer, watcher, prober } = env;
-  const limits = deadlines(profile);
-  const master = 'pg1';
-  const replicas = cluster.replicas.map((h) => h.name);
+/** One case of the plan: a fault with a profile and a synchronous_mode, and what HandyRep should do. */
+interface CaseSpec {
+  profile: Profile;
+  fault: FaultSpec;
+  sync: SyncMode;
+  expect: Expectation;
+}
+
+/** Where a trial stands: the fault's time, and where the observers were before it. */
+interface TrialClock {
+  t0: number;
+  /** The writer's acks when the trial began (≥ 20 more and 1.5 s of them come before the fault): the commit check starts here. */
+  ackIndexStart: number;
+  /** The writer's acks just before the fault. */
+  ackIndexBefore: number;
+  master: string;
+  replicas: string[];
+}
+
+const MASTER = 'pg1';
+
+async function trial(env: Env, spec: CaseSpec, run: number): Promise<FailoverRun> {
+  const { writer, watcher } = env;
+  const ackIndexStart = writer.acked.length;
   // The held connection is in place and the writer is flowing.
-  await waitUntil(async () => (await api<StatusView>(daemon.url, 'get_status')).servers[master]?.status === 'healthy', 60_000, 200);
+  await waitUntil(async () => (await api<StatusView>(env.daemon.url, 'get_status')).servers[MASTER]?.status === 'healthy', 60_000, 200);
   await writer.waitForAcks(20, 20_000);
   await sleep(1500);
   const violationsBefore = watcher.violations.length;
-  const ackIndexBefore = writer.acked.length;
   const inDoubtBefore = writer.inDoubt.length;
-
-  let t0 = 0;
-  const record: FailoverRun = emptyRun(profile.name, fault.name, run);
-  const newMasterWritable = (): string | undefined => replicas.find((r) => prober.firstWriteAfterArm.has(r));
-  const ackAfter = (t: number): Ack | undefined => writer.acked.slice(ackIndexBefore).find((a) => a.sent >= t);
-  let end = 0;
+  const clock: TrialClock = { t0: 0, ackIndexStart, ackIndexBefore: writer.acked.length, master: MASTER, replicas: env.bc.cluster.replicas.map((h) => h.name) };
+  const record: FailoverRun = emptyRun(spec.profile.name, spec.fault.name, spec.sync, run);
   try {
-    switch (fault.name) {
-      case 'host_lost':
-      case 'crash_restart': {
-        if (fault.name === 'host_lost') await cluster.faults.sshDown(master);
-        // SIGKILL sent here rather than by faults.kill, which lists the postmaster's children first
-        // (tens of ms): the clock starts at the signal. Its backends exit on their own at once.
-        const pid = cluster.postmasterPid(master);
-        if (!pid) throw new Error(`no postmaster on ${master}`);
-        t0 = Date.now();
-        prober.arm(t0);
-        process.kill(pid, 'SIGKILL');
-        break;
-      }
-      case 'hung':
-        t0 = Date.now();
-        prober.arm(t0);
-        await cluster.faults.hang(master);
-        break;
-      case 'partition_abort':
-      case 'partition_failover':
-      case 'blip':
-        t0 = Date.now();
-        prober.arm(t0);
-        await cluster.faults.partition(master);
-        break;
-      case 'handyrep_partition':
-        t0 = Date.now();
-        prober.arm(t0);
-        await cluster.faults.partitionFromHandyrep(master);
-        break;
-    }
-
-    if (fault.expect === 'failover') {
-      await waitUntil(() => newMasterWritable() !== undefined, limits.actMs, 10);
-      const nm = newMasterWritable();
-      if (nm) {
-        record.new_master = nm;
-        record.writable_ms = prober.firstWriteAfterArm.get(nm)! - t0;
-        await waitUntil(() => readLogFile(env.bc.logFile).some((e) => e.time >= t0 && /^ALERT failover_finished/.test(e.msg)), 30_000, 100);
-        const writableAt = prober.firstWriteAfterArm.get(nm)!;
-        await waitUntil(() => ackAfter(writableAt) !== undefined, 30_000, 20);
-      }
-    } else if (fault.expect === 'restart') {
-      await waitUntil(() => prober.firstWriteAfterArm.has(master), limits.actMs, 10);
-      const w = prober.firstWriteAfterArm.get(master);
-      if (w !== undefined) record.writable_ms = w - t0;
-      await waitUntil(() => ackAfter(w ?? t0) !== undefined, 30_000, 20);
-      await sleep(3000); // room for a wrong second decision
-    } else if (fault.expect === 'abort') {
-      await waitUntil(() => readLogFile(env.bc.logFile).some((e) => e.time >= t0 && /unreachable_master_policy = abort/.test(e.msg)), limits.actMs, 100);
-      const healAt = Date.now();
-      await cluster.faults.heal(master);
-      await waitUntil(() => ackAfter(healAt) !== undefined, 30_000, 20);
-    } else if (fault.name === 'blip') {
-      await sleep(1000);
-      await cluster.faults.heal(master);
-      await sleep(limits.observeMs);
-    } else {
-      await sleep(limits.observeMs);
-      await cluster.faults.healFromHandyrep(master);
-      await sleep(2000);
-    }
-    end = Date.now();
-    if (fault.name === 'crash_restart') {
-      // The restarted server's own log (restart_pg_ctl's pg_ctl -l file), to see where restart time goes.
-      try {
-        record.server_log = readFileSync(join(cluster.host(master).pgdata, 'log', 'handyrep-pg_ctl.log'), 'utf8').split('\n').filter(Boolean).slice(-15);
-      } catch {
-        /* not started by HandyRep */
-      }
-    }
-
-    const log = readLogFile(env.bc.logFile).filter((e) => e.time >= t0 - 50);
-    record.log = log.slice(0, process.env['BENCH_VERBOSE'] ? 400 : 80).map((e) => [e.time - t0, `${e.level} ${e.msg}`.slice(0, 400)]);
-    record.noticed_ms = firstMatch(log, t0, new RegExp(`^(connection to master ${master} lost|master ${master} failed its check)`));
-    record.promoted_ms = firstMatch(log, t0, /^failover step promote \S+: SUCCESS/);
-    record.proxies_ms = firstMatch(log, t0, /^failover step repoint_proxies/);
-    const started = firstMatch(log, t0, /^ALERT failover_started/);
-    const aborted = firstMatch(log, t0, /unreachable_master_policy = abort/);
-    const restarted = firstMatch(log, t0, /^ALERT status_warning: master \S+ had stopped and was restarted in place/);
-    const promotions = log.filter((e) => /^failover step promote \S+: SUCCESS/.test(e.msg)).length;
-    const promotedReplicas = replicas.filter((r) => (prober.firstWriteAfterArm.get(r) ?? Infinity) <= end);
-    // Writes through pgbouncer are back when the outage the fault caused ends: the ack closing the
-    // longest pause (a commit acknowledged in the few ms before the fault took hold doesn't count).
-    const outage = longestGap(writer.acked, t0, end);
-    record.write_gap_ms = outage.gap;
-    record.pgbouncer_writes_ms = outage.resumedAt === undefined ? null : outage.resumedAt - t0;
-
-    switch (fault.expect) {
-      case 'failover':
-        record.decided_ms = started;
-        record.outcome = record.new_master ? 'failover' : promotions > 0 ? 'failover (new master not writable)' : 'no failover';
-        record.as_designed = record.new_master !== null && record.pgbouncer_writes_ms !== null;
-        record.false_failovers = Math.max(0, promotions - 1);
-        if (fault.name === 'partition_failover') record.old_master_running = cluster.isPostgresRunning(master);
-        break;
-      case 'restart':
-        record.decided_ms = firstMatch(log, t0, new RegExp(`^master ${master} failed its check`));
-        record.outcome = promotions > 0 || promotedReplicas.length > 0 ? 'failover' : restarted !== null ? 'restarted in place' : record.writable_ms !== null ? 'accepting again (not restarted by HandyRep?)' : 'not restarted';
-        record.false_failovers = Math.max(promotions, promotedReplicas.length);
-        record.as_designed = record.false_failovers === 0 && restarted !== null;
-        break;
-      case 'abort':
-        record.decided_ms = aborted;
-        record.false_failovers = Math.max(promotions, promotedReplicas.length);
-        record.outcome = record.false_failovers > 0 ? 'failover' : aborted !== null ? 'no failover: policy abort' : 'no decision within the deadline';
-        record.as_designed = record.false_failovers === 0 && aborted !== null;
-        break;
-      case 'no_failover':
-        // The verdict that settled it: alive, cut off from HandyRep only, answered a re-poll, or verified.
-        record.decided_ms = firstMatch(log, t0, /failed its check: (?!.*retrying before verifying)|answered again after|verified after failed polls/);
-        record.false_failovers = Math.max(promotions, promotedReplicas.length);
-        record.outcome = record.false_failovers > 0 ? 'false failover' : 'no failover';
-        record.as_designed = record.false_failovers === 0;
-        break;
-    }
+    clock.t0 = await injectFault(env, spec.fault.name);
+    const end = await awaitOutcome(env, spec, clock, record);
+    judge(env, spec, clock, end, record);
   } catch (err) {
     record.error = err instanceof Error ? err.message : String(err);
     record.outcome = 'error';
   }
-
-  // Commits: acknowledged ones missing on the master that survived.
-  const survivor = record.new_master ?? master;
-  try {
-    if (fault.name === 'partition_abort' || fault.name === 'blip' || fault.name === 'handyrep_partition') {
-      await waitUntil(async () => (await cluster.query(master, 'SELECT 1', [], { timeoutMs: 1000 })).length === 1, 10_000, 200);
-    }
-    const mine = writer.acked.slice(ackIndexBefore);
-    const ids = new Set(mine.map((a) => a.id));
-    const check = await cluster.checkCommits(writer, survivor);
-    record.acked = mine.length;
-    record.lost = check.missing.filter((a) => ids.has(a.id)).length;
-  } catch (err) {
-    record.error = `${record.error ? `${record.error}; ` : ''}commit check: ${err instanceof Error ? err.message : String(err)}`;
-  }
+  await countCommits(env, spec, clock, record);
   record.in_doubt = writer.inDoubt.length - inDoubtBefore;
   record.split_brain = watcher.violations.length - violationsBefore;
   if (record.split_brain > 0) record.as_designed = false;
   return record;
 }
 
+/** Injects the fault into the master; returns the moment the clock starts (the prober is armed then). */
+async function injectFault(env: Env, fault: FaultName): Promise<number> {
+  const { cluster } = env.bc;
+  const start = (): number => {
+    const t0 = Date.now();
+    env.prober.arm(t0);
+    return t0;
+  };
+  switch (fault) {
+    case 'host_lost':
+    case 'crash_restart': {
+      if (fault === 'host_lost') await cluster.faults.sshDown(MASTER);
+      // SIGKILL sent here rather than by faults.kill, which lists the postmaster's children first
+      // (tens of ms): the clock starts at the signal. Its backends exit on their own at once.
+      const pid = cluster.postmasterPid(MASTER);
+      if (!pid) throw new Error(`no postmaster on ${MASTER}`);
+      const t0 = start();
+      process.kill(pid, 'SIGKILL');
+      return t0;
+    }
+    case 'hung': {
+      const t0 = start();
+      await cluster.faults.hang(MASTER);
+      return t0;
+    }
+    case 'partition_abort':
+    case 'partition_failover':
+    case 'blip': {
+      const t0 = start();
+      await cluster.faults.partition(MASTER);
+      return t0;
+    }
+    case 'silent_loss':
+    case 'silent_loss_failover': {
+      // As scenario 17: every packet to and from the host dropped first (nothing refuses or resets),
+      // then its sshd (with its sessions) and postgres killed behind that wall.
+      const t0 = start();
+      await cluster.faults.partition(MASTER);
+      await cluster.faults.sshDown(MASTER);
+      await cluster.faults.kill(MASTER);
+      return t0;
+    }
+    case 'handyrep_partition': {
+      const t0 = start();
+      await cluster.faults.partitionFromHandyrep(MASTER);
+      return t0;
+    }
+  }
+}
+
+/** Waits for what HandyRep should do (and heals what the case heals); returns the end of the observed period. */
+async function awaitOutcome(env: Env, spec: CaseSpec, clock: TrialClock, record: FailoverRun): Promise<number> {
+  const { cluster } = env.bc;
+  const { writer, prober } = env;
+  const { t0, master } = clock;
+  const limits = deadlines(spec.profile);
+  const ackAfter = (t: number): Ack | undefined => writer.acked.slice(clock.ackIndexBefore).find((a) => a.sent >= t);
+  if (spec.expect === 'failover') {
+    const newMasterWritable = (): string | undefined => clock.replicas.find((r) => prober.firstWriteAfterArm.has(r));
+    await waitUntil(() => newMasterWritable() !== undefined, limits.actMs, 10);
+    const nm = newMasterWritable();
+    if (nm) {
+      record.new_master = nm;
+      const writableAt = prober.firstWriteAfterArm.get(nm)!;
+      record.writable_ms = writableAt - t0;
+      await waitUntil(() => readLogFile(env.bc.logFile).some((e) => e.time >= t0 && /^ALERT failover_finished/.test(e.msg)), 30_000, 100);
+      await waitUntil(() => ackAfter(writableAt) !== undefined, 30_000, 20);
+    }
+  } else if (spec.expect === 'restart') {
+    await waitUntil(() => prober.firstWriteAfterArm.has(master), limits.actMs, 10);
+    const w = prober.firstWriteAfterArm.get(master);
+    if (w !== undefined) record.writable_ms = w - t0;
+    await waitUntil(() => ackAfter(w ?? t0) !== undefined, 30_000, 20);
+    await sleep(3000); // room for a wrong second decision
+  } else if (spec.expect === 'abort') {
+    await waitUntil(() => readLogFile(env.bc.logFile).some((e) => e.time >= t0 && /unreachable_master_policy = abort/.test(e.msg)), limits.actMs, 100);
+    if (SILENT_LOSS_FAULTS.includes(spec.fault.name)) {
+      // A refused failover must stay refused (not re-run into a promotion): keep watching, then bring the host back.
+      await sleep(limits.observeMs);
+      record.watched_ms = Date.now() - t0;
+    }
+    const healAt = Date.now();
+    await healMaster(env, spec.fault.name, master);
+    await waitUntil(() => ackAfter(healAt) !== undefined, 30_000, 20);
+  } else if (spec.fault.name === 'blip') {
+    await sleep(1000);
+    await cluster.faults.heal(master);
+    await sleep(limits.observeMs);
+  } else {
+    await sleep(limits.observeMs);
+    await cluster.faults.healFromHandyrep(master);
+    await sleep(2000);
+  }
+  return Date.now();
+}
+
+/** Ends a fault that did not fail over: the partition healed; a silently lost host gets its sshd and postgres back too. */
+async function healMaster(env: Env, fault: FaultName, master: string): Promise<void> {
+  const { cluster } = env.bc;
+  await cluster.faults.heal(master);
+  if (!SILENT_LOSS_FAULTS.includes(fault)) return;
+  await cluster.faults.sshUp(master);
+  if (!cluster.isPostgresRunning(master)) await cluster.faults.start(master);
+}
+
+/** How the old master was fenced, from the details of the fence_old_master step (as decideFence words them). */
+function fencedByFromLog(log: LogEntry[], t0: number): string | null {
+  const step = log.find((e) => e.time >= t0 && /^failover step fence_old_master: SUCCESS/.test(e.msg));
+  if (!step) return null;
+  if (/fenced by quorum:/.test(step.msg)) return 'quorum';
+  if (/proceeding because unreachable_master_policy = failover/.test(step.msg)) return 'policy';
+  if (/refuses connections, so it cannot accept writes/.test(step.msg)) return 'refused_port';
+  if (/stopped cleanly/.test(step.msg)) return 'clean_stop';
+  return 'plugin';
+}
+
+/** Reads the daemon's log and the observers into the record: the times, the outcome, whether it is the designed one. */
+function judge(env: Env, spec: CaseSpec, clock: TrialClock, end: number, record: FailoverRun): void {
+  const { cluster } = env.bc;
+  const { t0, master, replicas } = clock;
+  if (spec.fault.name === 'crash_restart') {
+    // The restarted server's own log (restart_pg_ctl's pg_ctl -l file), to see where restart time goes.
+    try {
+      record.server_log = readFileSync(join(cluster.host(master).pgdata, 'log', 'handyrep-pg_ctl.log'), 'utf8').split('\n').filter(Boolean).slice(-15);
+    } catch {
+      /* not started by HandyRep */
+    }
+  }
+  const log = readLogFile(env.bc.logFile).filter((e) => e.time >= t0 - 50);
+  record.log = log.slice(0, process.env['BENCH_VERBOSE'] ? 400 : 80).map((e) => [e.time - t0, `${e.level} ${e.msg}`.slice(0, 400)]);
+  record.noticed_ms = firstMatch(log, t0, new RegExp(`^(connection to master ${master} lost|master ${master} failed its check)`));
+  record.promoted_ms = firstMatch(log, t0, /^failover step promote \S+: SUCCESS/);
+  record.proxies_ms = firstMatch(log, t0, /^failover step repoint_proxies/);
+  record.fenced_by = fencedByFromLog(log, t0);
+  const started = firstMatch(log, t0, /^ALERT failover_started/);
+  if (started !== null && record.promoted_ms !== null) record.handyrep_writable_after_ms = record.promoted_ms - started;
+  const promotions = log.filter((e) => /^failover step promote \S+: SUCCESS/.test(e.msg)).length;
+  const promotedReplicas = replicas.filter((r) => (env.prober.firstWriteAfterArm.get(r) ?? Infinity) <= end);
+  // Writes through pgbouncer are back when the outage the fault caused ends: the ack closing the
+  // longest pause (a commit acknowledged in the few ms before the fault took hold doesn't count).
+  const outage = longestGap(env.writer.acked, t0, end);
+  record.write_gap_ms = outage.gap;
+  record.pgbouncer_writes_ms = outage.resumedAt === undefined ? null : outage.resumedAt - t0;
+  const wrongPromotions = Math.max(promotions, promotedReplicas.length);
+
+  switch (spec.expect) {
+    case 'failover':
+      record.decided_ms = started;
+      record.outcome = record.new_master ? 'failover' : promotions > 0 ? 'failover (new master not writable)' : 'no failover';
+      record.as_designed = record.new_master !== null && record.pgbouncer_writes_ms !== null;
+      record.false_failovers = Math.max(0, promotions - 1);
+      if (spec.fault.name === 'partition_failover' || spec.fault.name === 'partition_abort') record.old_master_running = cluster.isPostgresRunning(master);
+      break;
+    case 'restart': {
+      const restarted = firstMatch(log, t0, /^ALERT status_warning: master \S+ had stopped and was restarted in place/);
+      record.decided_ms = firstMatch(log, t0, new RegExp(`^master ${master} failed its check`));
+      record.outcome = wrongPromotions > 0 ? 'failover' : restarted !== null ? 'restarted in place' : record.writable_ms !== null ? 'accepting again (not restarted by HandyRep?)' : 'not restarted';
+      record.false_failovers = wrongPromotions;
+      record.as_designed = record.false_failovers === 0 && restarted !== null;
+      break;
+    }
+    case 'abort': {
+      const aborted = firstMatch(log, t0, /unreachable_master_policy = abort/);
+      record.decided_ms = aborted;
+      record.false_failovers = wrongPromotions;
+      record.outcome = record.false_failovers > 0 ? 'failover' : aborted !== null ? 'no failover: policy abort' : 'no decision within the deadline';
+      record.as_designed = record.false_failovers === 0 && aborted !== null;
+      break;
+    }
+    case 'no_failover':
+      // The verdict that settled it: alive, cut off from HandyRep only, answered a re-poll, or verified.
+      record.decided_ms = firstMatch(log, t0, /failed its check: (?!.*retrying before verifying)|answered again after|verified after failed polls/);
+      record.false_failovers = wrongPromotions;
+      record.outcome = record.false_failovers > 0 ? 'false failover' : 'no failover';
+      record.as_designed = record.false_failovers === 0;
+      break;
+  }
+}
+
+/** Commits: acknowledged ones (since the trial began, so the last ones before the fault too) missing on the master that survived. */
+async function countCommits(env: Env, spec: CaseSpec, clock: TrialClock, record: FailoverRun): Promise<void> {
+  const { cluster } = env.bc;
+  const survivor = record.new_master ?? clock.master;
+  try {
+    if (survivor === clock.master && ['partition_abort', 'blip', 'handyrep_partition', ...SILENT_LOSS_FAULTS].includes(spec.fault.name)) {
+      await waitUntil(async () => (await cluster.query(survivor, 'SELECT 1', [], { timeoutMs: 1000 })).length === 1, 10_000, 200);
+    }
+    const mine = env.writer.acked.slice(clock.ackIndexStart);
+    const ids = new Set(mine.map((a) => a.id));
+    const check = await cluster.checkCommits(env.writer, survivor);
+    record.acked = mine.length;
+    record.lost = check.missing.filter((a) => ids.has(a.id)).length;
+  } catch (err) {
+    record.error = `${record.error ? `${record.error}; ` : ''}commit check: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
 /** Brings a reused cluster back to the starting point between trials. */
 async function recover(env: Env, fault: FaultSpec): Promise<void> {
   const { cluster } = env.bc;
   await cluster.faults.healAll();
-  if (fault.name === 'crash_restart' && !cluster.isPostgresRunning('pg1')) await cluster.faults.start('pg1');
+  if (fault.name === 'crash_restart' && !cluster.isPostgresRunning(MASTER)) await cluster.faults.start(MASTER);
   await cluster.waitStreaming(cluster.replicas, cluster.master, 60_000);
   await waitUntil(async () => allHealthy(await api<StatusView>(env.daemon.url, 'get_status')), 60_000, 200);
+  if (env.sync !== 'off') await waitForSyncSet(cluster, MASTER, 60_000);
 }
 
 export interface CaseRequest {
   profile: ProfileName;
   fault: FaultName;
   runs: number;
+  /** [failover] synchronous_mode (default off). */
+  sync?: SyncMode;
 }
 
 function log(line: string): void {
@@ -439,27 +592,30 @@ function log(line: string): void {
 
 export function describeRun(r: FailoverRun): string {
   const f = (v: number | null): string => (v === null ? '–' : `${v}`);
-  return `  ${r.profile}/${r.fault} run ${r.run}: ${r.outcome}${r.new_master ? ` → ${r.new_master}` : ''}; noticed ${f(r.noticed_ms)} ms, decided ${f(r.decided_ms)} ms, promoted ${f(r.promoted_ms)} ms, writable ${f(r.writable_ms)} ms, via pgbouncer ${f(r.pgbouncer_writes_ms)} ms, longest write gap ${f(r.write_gap_ms)} ms; acked ${r.acked}, lost ${r.lost}, in doubt ${r.in_doubt}, split-brain ${r.split_brain}, false failovers ${r.false_failovers}${r.old_master_running !== undefined ? `, old master still running: ${r.old_master_running}` : ''}${r.error ? `; ERROR ${r.error}` : ''}`;
+  const fence = r.fenced_by ? `, fenced_by ${r.fenced_by}, HandyRep writable_after ${f(r.handyrep_writable_after_ms)} ms` : '';
+  const watched = r.watched_ms !== null && r.new_master === null ? `, no promotion within ${(r.watched_ms / 1000).toFixed(1)} s` : '';
+  return `  ${r.profile}/${r.fault}/sync ${r.sync} run ${r.run}: ${r.outcome}${r.new_master ? ` → ${r.new_master}` : ''}; noticed ${f(r.noticed_ms)} ms, decided ${f(r.decided_ms)} ms, promoted ${f(r.promoted_ms)} ms, writable ${f(r.writable_ms)} ms, via pgbouncer ${f(r.pgbouncer_writes_ms)} ms, longest write gap ${f(r.write_gap_ms)} ms${fence}${watched}; acked ${r.acked}, lost ${r.lost}, in doubt ${r.in_doubt}, split-brain ${r.split_brain}, false failovers ${r.false_failovers}${r.old_master_running !== undefined ? `, old master still running: ${r.old_master_running}` : ''}${r.error ? `; ERROR ${r.error}` : ''}`;
 }
 
-/** Runs `runs` trials of one fault with one profile. */
+/** Runs `runs` trials of one fault with one profile and synchronous_mode. */
 export async function runCase(req: CaseRequest): Promise<FailoverRun[]> {
-  const profile = PROFILES[req.profile];
-  const fault = FAULTS[req.fault];
+  const sync = req.sync ?? 'off';
+  const spec: CaseSpec = { profile: PROFILES[req.profile], fault: FAULTS[req.fault], sync, expect: expectFor(req.fault, sync) };
+  const name = `${req.profile}/${req.fault}/sync ${sync}`;
   const runs: FailoverRun[] = [];
-  if (fault.reusable) {
+  if (spec.fault.reusable && spec.expect !== 'failover') {
     let env: Env | undefined;
     try {
-      env = await openEnv(profile, fault.extra);
+      env = await openEnv(spec.profile, spec.fault.extra, sync);
       for (let i = 1; i <= req.runs; i++) {
-        if (i > 1) await recover(env, fault);
-        const r = await trial(env, profile, fault, i);
+        if (i > 1) await recover(env, spec.fault);
+        const r = await trial(env, spec, i);
         runs.push(r);
         log(describeRun(r));
       }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      log(`  ${req.profile}/${req.fault}: ERROR ${message}`);
+      log(`  ${name}: ERROR ${message}`);
       runs.push(errorRun(req, runs.length + 1, message));
     } finally {
       if (env) await closeEnv(env);
@@ -469,13 +625,13 @@ export async function runCase(req: CaseRequest): Promise<FailoverRun[]> {
   for (let i = 1; i <= req.runs; i++) {
     let env: Env | undefined;
     try {
-      env = await openEnv(profile, fault.extra);
-      const r = await trial(env, profile, fault, i);
+      env = await openEnv(spec.profile, spec.fault.extra, sync);
+      const r = await trial(env, spec, i);
       runs.push(r);
       log(describeRun(r));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      log(`  ${req.profile}/${req.fault} run ${i}: ERROR ${message}`);
+      log(`  ${name} run ${i}: ERROR ${message}`);
       runs.push(errorRun(req, i, message));
     } finally {
       if (env) await closeEnv(env);
@@ -485,14 +641,15 @@ export async function runCase(req: CaseRequest): Promise<FailoverRun[]> {
 }
 
 function errorRun(req: CaseRequest, run: number, message: string): FailoverRun {
-  return { ...emptyRun(req.profile, req.fault, run), error: message };
+  return { ...emptyRun(req.profile, req.fault, req.sync ?? 'off', run), error: message };
 }
 
 /** A run with nothing measured yet (outcome 'error' until the run says otherwise). */
-function emptyRun(profile: FailoverRun['profile'], fault: FailoverRun['fault'], run: number): FailoverRun {
+function emptyRun(profile: FailoverRun['profile'], fault: FailoverRun['fault'], sync: SyncMode, run: number): FailoverRun {
   return {
     profile,
     fault,
+    sync,
     run,
     outcome: 'error',
     as_designed: false,
@@ -509,27 +666,39 @@ function emptyRun(profile: FailoverRun['profile'], fault: FailoverRun['fault'], 
     in_doubt: 0,
     split_brain: 0,
     false_failovers: 0,
+    fenced_by: null,
+    handyrep_writable_after_ms: null,
+    watched_ms: null,
     log: [],
   };
 }
 
-export function summarizeCase(profile: ProfileName, fault: FaultName, runs: FailoverRun[]): FailoverCaseSummary {
+function countBy(values: Array<string | null>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) if (v !== null) out[v] = (out[v] ?? 0) + 1;
+  return out;
+}
+
+export function summarizeCase(profile: ProfileName, fault: FaultName, runs: FailoverRun[], sync: SyncMode = 'off'): FailoverCaseSummary {
   const ok = runs.filter((r) => r.outcome !== 'error');
-  const outcomes: Record<string, number> = {};
-  for (const r of runs) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
   return {
     profile,
     fault,
+    sync,
     label: FAULTS[fault].label,
-    expect: FAULTS[fault].expect,
+    expect: expectFor(fault, sync),
     runs: runs.length,
-    outcomes,
+    outcomes: countBy(runs.map((r) => r.outcome)),
+    fenced_by: countBy(ok.map((r) => r.fenced_by)),
     noticed: summarize(ok.map((r) => r.noticed_ms)),
     decided: summarize(ok.map((r) => r.decided_ms)),
     promoted: summarize(ok.map((r) => r.promoted_ms)),
     writable: summarize(ok.map((r) => r.writable_ms)),
+    handyrep_writable_after: summarize(ok.map((r) => r.handyrep_writable_after_ms)),
     pgbouncer_writes: summarize(ok.map((r) => r.pgbouncer_writes_ms)),
     write_gap: summarize(ok.map((r) => r.write_gap_ms)),
+    watched: summarize(ok.map((r) => (r.new_master === null ? r.watched_ms : null))),
+    acked: summarize(ok.map((r) => r.acked)),
     lost: summarize(ok.map((r) => r.lost)),
     split_brain: runs.reduce((n, r) => n + r.split_brain, 0),
     false_failovers: runs.reduce((n, r) => n + r.false_failovers, 0),
@@ -595,8 +764,9 @@ export function summarizeSwitchover(runs: SwitchoverRun[]): SwitchoverSummary {
 
 export function printCase(s: FailoverCaseSummary): void {
   const outcomes = Object.entries(s.outcomes).map(([k, v]) => `${k} ×${v}`).join(', ');
-  log(`${s.profile} · ${s.label}: ${outcomes}`);
-  log(`    noticed ${fmtSeconds(s.noticed)} · decided ${fmtSeconds(s.decided)} · writable ${fmtSeconds(s.writable)} · via pgbouncer ${fmtSeconds(s.pgbouncer_writes)} · commits lost ${fmtCount(s.lost)} · split-brain ${s.split_brain} · false failovers ${s.false_failovers}`);
+  const fenced = Object.entries(s.fenced_by ?? {}).map(([k, v]) => `${k} ×${v}`).join(', ');
+  log(`${s.profile} · synchronous_mode ${s.sync ?? 'off'} · ${s.label}: ${outcomes}`);
+  log(`    noticed ${fmtSeconds(s.noticed)} · decided ${fmtSeconds(s.decided)} · writable ${fmtSeconds(s.writable)} · HandyRep writable_after ${fmtSeconds(s.handyrep_writable_after ?? null)} · fenced_by ${fenced || '–'} · via pgbouncer ${fmtSeconds(s.pgbouncer_writes)} · no promotion within ${fmtSeconds(s.watched ?? null)} · commits lost ${fmtCount(s.lost)} of ${fmtCount(s.acked ?? null)} · split-brain ${s.split_brain} · false failovers ${s.false_failovers}`);
 }
 
 // ----- standalone ---------------------------------------------------------------------------------
@@ -606,15 +776,18 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
     options: {
       profile: { type: 'string', default: 'fast' },
       fault: { type: 'string', default: 'host_lost' },
+      sync: { type: 'string', default: 'off' },
       runs: { type: 'string', default: '1' },
       switchover: { type: 'string', default: '0' },
     },
   });
   const profile = values.profile as ProfileName;
+  const sync = values.sync as SyncMode;
+  if (!SYNC_MODES.includes(sync)) throw new Error(`unknown synchronous_mode ${sync}; one of ${SYNC_MODES.join(', ')}`);
   for (const fault of String(values.fault).split(',').filter(Boolean) as FaultName[]) {
     if (!FAULTS[fault]) throw new Error(`unknown fault ${fault}; one of ${FAULT_NAMES.join(', ')}`);
-    const runs = await runCase({ profile, fault, runs: Number(values.runs) });
-    printCase(summarizeCase(profile, fault, runs));
+    const runs = await runCase({ profile, fault, sync, runs: Number(values.runs) });
+    printCase(summarizeCase(profile, fault, runs, sync));
     if (process.env['BENCH_LOG']) for (const r of runs) console.log(r.log.map(([t, m]) => `    ${t} ${m}`).join('\n'));
   }
   const sw = Number(values.switchover);
