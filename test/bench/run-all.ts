@@ -5,14 +5,20 @@
 //   2. pollAll scaling over 1, 10, 50, 100 definitions (poll-scaling.ts)
 //   3. get_status latency through the daemon under load (daemon-bench.ts)
 //   4. the daemon's RSS and CPU while idle-polling 10 servers (daemon-bench.ts)
+//   5. commit latency with synchronous_mode off and quorum (commit-latency.ts)
 //
 // Options:
 //   --full            the complete failover matrix: 5 runs of every fault with both profiles
-//   --quick           1 run of everything, 15 s footprint, 5 s per API level (a smoke test)
+//   --quick           1 run of everything, 15 s footprint, 5 s per API level and per commit-latency row (a smoke test)
 //   --runs N          runs of every failover case (overrides the plan)
-//   --only LIST       failover,poll,api,footprint (api and footprint share one daemon run)
+//   --only LIST       failover,poll,api,footprint,latency (api and footprint share one daemon run)
 //   --profiles LIST   fast,defaults
-//   --faults LIST     host_lost,crash_restart,hung,partition_abort,partition_failover,blip,handyrep_partition
+//   --faults LIST     host_lost,crash_restart,hung,partition_abort,partition_failover,blip,handyrep_partition,silent_loss,silent_loss_failover
+//   --sync LIST       [failover] synchronous_mode values (off,quorum,quorum_strict) to run every selected fault with
+//                     (default: off and quorum for silent_loss, off for the others), and to measure commit
+//                     latency with (off always included as the baseline; default off,quorum)
+//   --latency-fsync on|off   fsync of the commit-latency clusters (default on; the failover clusters run with
+//                     the harness default, off)
 //   --update-docs     also replace the figures in docs/performance.md
 //   --render FILE     print (and with --update-docs, copy) the tables of an earlier result file; runs nothing
 // Figures are printed, never asserted. Needs root (the test harness).
@@ -21,13 +27,29 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setSignalTeardown, liveClusters } from '../harness/index.js';
-import { fmtCount, fmtSeconds, machineInfo, otherHarnessClusters, PROFILES, REPO_ROOT, RESULTS_DIR, type MachineInfo, type ProfileName, type Summary } from './bench-support.js';
+import {
+  fmtCount,
+  fmtSeconds,
+  machineInfo,
+  otherHarnessClusters,
+  PROFILES,
+  REPO_ROOT,
+  RESULTS_DIR,
+  SYNC_MODES,
+  type MachineInfo,
+  type ProfileName,
+  type Summary,
+  type SyncMode,
+} from './bench-support.js';
+import { runCommitLatency, type CommitLatencyResult } from './commit-latency.js';
 import { runDaemonBench, type DaemonBenchResult } from './daemon-bench.js';
 import {
+  defaultSyncModes,
   FAULT_NAMES,
   FAULTS,
   runCase,
   runSwitchover,
+  SILENT_LOSS_FAULTS,
   summarizeCase,
   summarizeSwitchover,
   type FailoverCaseSummary,
@@ -46,6 +68,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     profiles: { type: 'string' },
     faults: { type: 'string' },
+    sync: { type: 'string' },
+    'latency-fsync': { type: 'string', default: 'on' },
     'update-docs': { type: 'boolean', default: false },
     render: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -71,17 +95,25 @@ if (process.getuid?.() !== 0) {
   process.exit(1);
 }
 
-const only = new Set((values.only ?? 'failover,poll,api,footprint').split(',').map((s) => s.trim()));
+const only = new Set((values.only ?? 'failover,poll,api,footprint,latency').split(',').map((s) => s.trim()));
 const profiles = (values.profiles ?? 'fast,defaults').split(',').map((s) => s.trim()) as ProfileName[];
 const faults = (values.faults ?? FAULT_NAMES.join(',')).split(',').map((s) => s.trim()) as FaultName[];
+const syncModes = values.sync === undefined ? undefined : (values.sync.split(',').map((s) => s.trim()) as SyncMode[]);
 for (const p of profiles) if (!PROFILES[p]) throw new Error(`unknown profile ${p}`);
 for (const f of faults) if (!FAULTS[f]) throw new Error(`unknown fault ${f}; one of ${FAULT_NAMES.join(', ')}`);
+for (const m of syncModes ?? []) if (!SYNC_MODES.includes(m)) throw new Error(`unknown synchronous_mode ${m}; one of ${SYNC_MODES.join(', ')}`);
+if (!['on', 'off'].includes(values['latency-fsync'])) throw new Error(`--latency-fsync on or off, not ${values['latency-fsync']}`);
+/** The synchronous modes a fault runs with: --sync, else the fault's own (off, and quorum for silent_loss). */
+const syncModesFor = (fault: FaultName): SyncMode[] => syncModes ?? defaultSyncModes(fault);
+/** Commit latency: off (the baseline) next to every other mode asked for. */
+const latencyModes: SyncMode[] = [...new Set<SyncMode>(['off', ...(syncModes ?? ['quorum'])])];
 const mode = values.full ? 'full' : values.quick ? 'quick' : 'default';
 
 /**
  * Runs per case. Default (~15 min on 2 cores): the fast profile 5 runs of
  * host lost, crash and hung, 3 of the two partitions (each waits out ~20 s
- * of SSH time-outs) and of the two no-failover cases (each watches ~10 s);
+ * of SSH time-outs), of the two no-failover cases (each watches ~10 s) and
+ * of each silent host loss case;
  * the defaults profile 5 runs of the event-driven faults (host lost, crash)
  * and 1 of each case that waits out its ~27 s window. --full: 5 of everything.
  */
@@ -89,7 +121,7 @@ function runsFor(profile: ProfileName, fault: FaultName): number {
   if (values.runs) return Number(values.runs);
   if (mode === 'quick') return 1;
   if (mode === 'full') return 5;
-  if (profile === 'fast') return ['partition_abort', 'partition_failover', 'blip', 'handyrep_partition'].includes(fault) ? 3 : 5;
+  if (profile === 'fast') return ['partition_abort', 'partition_failover', 'blip', 'handyrep_partition', ...SILENT_LOSS_FAULTS].includes(fault) ? 3 : 5;
   return FAULTS[fault].windowBound ? 1 : 5;
 }
 const switchoverRuns = values.runs ? Number(values.runs) : mode === 'quick' ? 1 : 5;
@@ -115,6 +147,7 @@ interface Results {
   failover?: { cases: FailoverCaseSummary[]; runs: FailoverRun[]; switchover: SwitchoverSummary; switchover_runs: SwitchoverRun[] };
   poll_scaling?: PollScalingResult;
   daemon?: DaemonBenchResult;
+  commit_latency?: CommitLatencyResult;
   goals: Goal[];
   /** Benchmarks that could not run, and why. */
   errors: string[];
@@ -146,11 +179,13 @@ await section('failover', async () => {
   const allRuns: FailoverRun[] = [];
   for (const profile of profiles) {
     for (const fault of faults) {
-      const n = runsFor(profile, fault);
-      console.log(`\n[${elapsed()}] failover: ${profile} profile · ${FAULTS[fault].label} · ${n} run(s)`);
-      const runs = await runCase({ profile, fault, runs: n });
-      allRuns.push(...runs);
-      cases.push(summarizeCase(profile, fault, runs));
+      for (const sync of syncModesFor(fault)) {
+        const n = runsFor(profile, fault);
+        console.log(`\n[${elapsed()}] failover: ${profile} profile · ${FAULTS[fault].label} · synchronous_mode ${sync} · ${n} run(s)`);
+        const runs = await runCase({ profile, fault, sync, runs: n });
+        allRuns.push(...runs);
+        cases.push(summarizeCase(profile, fault, runs, sync));
+      }
     }
   }
   console.log(`\n[${elapsed()}] planned switchover (manual_failover pg1 → pg2 with remaster) · ${switchoverRuns} run(s)`);
@@ -168,6 +203,13 @@ await section('daemon', async () => {
   if (!only.has('api') && !only.has('footprint')) return;
   console.log(`\n[${elapsed()}] daemon footprint and get_status latency`);
   results.daemon = await runDaemonBench(mode === 'quick' ? { footprintS: 15, apiS: 5 } : { footprintS: 60, apiS: 10 });
+});
+
+await section('commit latency', async () => {
+  if (!only.has('latency')) return;
+  const durationS = mode === 'quick' ? 5 : 20;
+  console.log(`\n[${elapsed()}] commit latency: synchronous_mode ${latencyModes.join(' vs ')}, ${durationS} s per row`);
+  results.commit_latency = await runCommitLatency({ modes: latencyModes, durationS, fsync: values['latency-fsync'] !== 'off' });
 });
 
 const final: Results = {
@@ -200,8 +242,38 @@ if (errors.length > 0) process.exitCode = 1;
 
 // ----- goals -------------------------------------------------------------------------------------
 
-function caseOf(r: Partial<Results>, profile: ProfileName, fault: FaultName): FailoverCaseSummary | undefined {
-  return r.failover?.cases.find((c) => c.profile === profile && c.fault === fault);
+function caseOf(r: Partial<Results>, profile: ProfileName, fault: FaultName, sync: SyncMode = 'off'): FailoverCaseSummary | undefined {
+  return r.failover?.cases.find((c) => c.profile === profile && c.fault === fault && (c.sync ?? 'off') === sync);
+}
+
+/** Silent host loss (issue 13): fenced by quorum within the window + 0.5 s, nothing acknowledged lost; without quorum, no promotion. */
+function silentLossGoals(r: Partial<Results>, profile: ProfileName): Goal[] {
+  const goals: Goal[] = [];
+  const quorum = caseOf(r, profile, 'silent_loss', 'quorum');
+  if (quorum) {
+    const w = quorum.writable?.median ?? null;
+    const limit = PROFILES[profile].window_s * 1000 + 500;
+    const fenced = Object.entries(quorum.fenced_by ?? {}).map(([k, v]) => `${k} ×${v}`).join(', ') || 'none';
+    goals.push({
+      goal: `silent host loss, synchronous_mode = quorum → writable ≤ window ${PROFILES[profile].window_s} s + 0.5 s, fenced by quorum (${profile})`,
+      measured: w === null ? `no failover (${fenced})` : `median ${(w / 1000).toFixed(2)} s (n=${quorum.writable?.n}); fenced_by ${fenced}`,
+      status: w === null ? 'not met' : w <= limit && (quorum.fenced_by?.['quorum'] ?? 0) === quorum.runs ? 'met' : 'not met',
+    });
+    goals.push({
+      goal: `silent host loss, synchronous_mode = quorum → 0 acknowledged commits lost (${profile})`,
+      measured: `${fmtCount(quorum.lost)} of ${fmtCount(quorum.acked ?? null)} acknowledged`,
+      status: quorum.lost === null ? 'not measured' : quorum.lost.max === 0 ? 'met' : 'not met',
+    });
+  }
+  const off = caseOf(r, profile, 'silent_loss', 'off');
+  if (off) {
+    goals.push({
+      goal: `silent host loss, synchronous_mode = off, policy abort (default) → no promotion (${profile})`,
+      measured: `${Object.entries(off.outcomes).map(([k, v]) => `${k} ×${v}`).join(', ')}; watched ${fmtSeconds(off.watched ?? null)}`,
+      status: off.false_failovers === 0 && off.split_brain === 0 && (off.outcomes['no failover: policy abort'] ?? 0) === off.runs ? 'met' : 'not met',
+    });
+  }
+  return goals;
 }
 
 function evaluateGoals(r: Partial<Results>, profiles: ProfileName[]): Goal[] {
@@ -240,6 +312,7 @@ function evaluateGoals(r: Partial<Results>, profiles: ProfileName[]): Goal[] {
       measured: crash === null ? '–' : `median ${s(crash)}`,
       status: crash === null ? 'not measured' : crash <= 1500 ? 'met' : 'not met',
     });
+    goals.push(...silentLossGoals(r, profile));
   }
   if (r.failover) {
     const ff = r.failover.cases.reduce((n, c) => n + c.false_failovers, 0);
@@ -277,7 +350,8 @@ function renderMarkdown(r: Results, profiles: ProfileName[]): string {
   const out: string[] = [];
   const m = r.machine;
   const shared = m.other_harness_clusters_at_start > 0 || m.load_average_at_start[0]! > 1 || m.load_average_at_end[0]! > 1;
-  out.push(`Run: \`npm run bench${r.mode === 'default' ? '' : ` -- --${r.mode}`}\` (${r.mode}), ${r.generated_at.slice(0, 16).replace('T', ' ')} UTC, ${Math.round(r.duration_s / 60)} min.`);
+  const args = r.command.replace(/^node test\/dist\/bench\/run-all\.js\s*/, '');
+  out.push(`Run: \`npm run bench${args ? ` -- ${args}` : ''}\` (${r.mode}), ${r.generated_at.slice(0, 16).replace('T', ' ')} UTC, ${Math.round(r.duration_s / 60)} min.`);
   out.push(`Machine: ${m.nproc} × ${m.cpu_model}, ${m.memory_gib} GiB, Linux ${m.kernel}, Node ${m.node}, ${m.postgresql}.`);
   out.push(
     shared
@@ -291,7 +365,7 @@ function renderMarkdown(r: Results, profiles: ProfileName[]): string {
     out.push('Times are seconds after the fault, min / median / max (n = runs with that figure). *noticed*: HandyRep\'s first log line about the master; *decided*: the failover_started alert (abort: the abort; others: the verdict); *writable*: first write accepted by the new (or restarted) master, probed every 20 ms; *via pgbouncer*: the writer (a commit every 20 ms through pgbouncer) succeeds again.');
     for (const profile of profiles) {
       const p = PROFILES[profile];
-      const cases = r.failover.cases.filter((c) => c.profile === profile);
+      const cases = r.failover.cases.filter((c) => c.profile === profile && !SILENT_LOSS_FAULTS.includes(c.fault));
       if (cases.length === 0) continue;
       out.push('');
       out.push(`**${profile} profile** (${p.description}; detection window ${p.window_s} s = poll_interval + fail_retries × fail_retry_interval + poll time-out)`);
@@ -301,9 +375,11 @@ function renderMarkdown(r: Results, profiles: ProfileName[]): string {
       for (const c of cases) {
         const outcome = Object.entries(c.outcomes).map(([k, v]) => `${k} ×${v}`).join(', ');
         const routed = c.expect === 'failover' || c.expect === 'restart';
-        out.push(`| ${c.label} | ${outcome} | ${fmtSeconds(c.noticed)} | ${fmtSeconds(c.decided)} | ${routed ? fmtSeconds(c.writable) : '–'} | ${routed ? fmtSeconds(c.pgbouncer_writes) : `outage ${fmtSeconds(c.write_gap)}`} | ${fmtCount(c.lost)} | ${c.split_brain} | ${c.false_failovers} |`);
+        const label = (c.sync ?? 'off') === 'off' ? c.label : `${c.label}, synchronous_mode = ${c.sync}`;
+        out.push(`| ${label} | ${outcome} | ${fmtSeconds(c.noticed)} | ${fmtSeconds(c.decided)} | ${routed ? fmtSeconds(c.writable) : '–'} | ${routed ? fmtSeconds(c.pgbouncer_writes) : `outage ${fmtSeconds(c.write_gap)}`} | ${fmtCount(c.lost)} | ${c.split_brain} | ${c.false_failovers} |`);
       }
     }
+    out.push(...renderSilentLoss(r.failover.cases, profiles));
     const sw = r.failover.switchover;
     out.push('');
     out.push(`**Planned switchover** (\`manual_failover\` pg1 → pg2 with remaster, fast profile, through the web API): call ${fmtSeconds(sw.call)}; new master writable ${fmtSeconds(sw.writable)} after the call started; longest pause of the pgbouncer writer ${fmtSeconds(sw.write_gap)}; commits lost ${fmtCount(sw.lost)}; split-brain ${sw.split_brain}.`);
@@ -337,6 +413,7 @@ function renderMarkdown(r: Results, profiles: ProfileName[]): string {
     out.push(`Daemon idle-polling ${fp.definitions} definitions every second for ${fp.duration_s} s: RSS ${fp.rss_mb.min}–${fp.rss_mb.max} MB (median ${fp.rss_mb.median}; ${fp.rss_mb_at_start} at the start, ${fp.rss_mb_at_end} at the end, of which ${fp.rss_anon_mb_at_end} anonymous and ${fp.rss_file_mb_at_end} file-backed; an idle bare \`node\` process: ${fp.bare_node_rss_mb ?? '–'} MB); CPU ${fp.cpu_s} s = ${fp.cpu_percent}% of one core = ${fp.cpu_ms_per_cycle} ms per cycle.`);
     out.push('');
   }
+  if (r.commit_latency) out.push(...renderCommitLatency(r.commit_latency));
   if (r.errors.length > 0) {
     out.push('### Errors');
     out.push('');
@@ -350,6 +427,41 @@ function renderMarkdown(r: Results, profiles: ProfileName[]): string {
   for (const g of r.goals) out.push(`| ${g.goal} | ${g.measured} | ${g.status} |`);
   out.push('');
   return out.join('\n');
+}
+
+/** The silent host loss cases (issue 13), both synchronous modes, with how the old master was fenced. */
+function renderSilentLoss(all: FailoverCaseSummary[], profiles: ProfileName[]): string[] {
+  const cases = all.filter((c) => SILENT_LOSS_FAULTS.includes(c.fault) && profiles.includes(c.profile));
+  if (cases.length === 0) return [];
+  const out: string[] = ['', '**Silent host loss** (every packet to and from pg1 dropped by iptables, then its sshd and postgres SIGKILLed; the clock starts at the iptables call). *HandyRep writable_after*: its failover_started alert to its promote step\'s success, from its log; *fenced_by*: from its fence_old_master step; *no promotion within*: how long the bench watched a case that did not fail over before bringing pg1 back.', ''];
+  out.push('| profile | synchronous_mode | unreachable_master_policy | outcome | noticed | decided | writable | HandyRep writable_after | fenced_by | via pgbouncer | no promotion within | commits lost (acknowledged) | split-brain | false failovers |');
+  out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const c of cases) {
+    const outcome = Object.entries(c.outcomes).map(([k, v]) => `${k} ×${v}`).join(', ');
+    const fenced = Object.entries(c.fenced_by ?? {}).map(([k, v]) => `${k} ×${v}`).join(', ') || '–';
+    const policy = c.fault === 'silent_loss_failover' ? 'failover' : 'abort (default)';
+    const failedOver = c.expect === 'failover';
+    out.push(
+      `| ${c.profile} | ${c.sync ?? 'off'} | ${policy} | ${outcome} | ${fmtSeconds(c.noticed)} | ${fmtSeconds(c.decided)} | ${fmtSeconds(c.writable)} | ${fmtSeconds(c.handyrep_writable_after ?? null)} | ${fenced} | ${failedOver ? fmtSeconds(c.pgbouncer_writes) : '–'} | ${fmtSeconds(c.watched ?? null)} | ${fmtCount(c.lost)} (${fmtCount(c.acked ?? null)}) | ${c.split_brain} | ${c.false_failovers} |`,
+    );
+  }
+  return out;
+}
+
+/** Commit latency percentiles, synchronous_mode off next to quorum. */
+function renderCommitLatency(cl: CommitLatencyResult): string[] {
+  const out: string[] = ['### Commit latency: synchronous_mode off vs quorum', ''];
+  const fsync = [...new Set(cl.rows.map((row) => (row.fsync ? 'on' : 'off')))].join('/');
+  out.push(`One writer in the bench process, one connection to the master pg1, single-row INSERTs committed back to back; ${cl.warmup_s} s warm-up, then ${cl.duration_s} s measured per row. A fresh cluster per synchronous_mode (fsync ${fsync}, the daemon running with the fast profile); with quorum the measurement starts once the master shows \`ANY k (...)\` and both standbys stream as quorum members. The *synchronous_commit = local* row is the same quorum cluster with the writer's session not waiting for a standby.`);
+  out.push('');
+  out.push('| synchronous_mode | synchronous_commit | synchronous_standby_names | commits/s | p50 | p95 | p99 | max | errors |');
+  out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const row of cl.rows) {
+    const names = row.standby_names ? `\`${row.standby_names}\`${row.standby_names_after !== row.standby_names ? ` (then \`${row.standby_names_after}\`)` : ''}` : '(empty)';
+    out.push(`| ${row.sync} | ${row.synchronous_commit} | ${names} | ${row.commits_per_s} | ${row.p50_ms} ms | ${row.p95_ms} ms | ${row.p99_ms} ms | ${row.max_ms} ms | ${row.errors} |`);
+  }
+  out.push('');
+  return out;
 }
 
 function updateDocs(markdown: string): void {
