@@ -159,8 +159,9 @@ export class FailoverExecutor {
 
   /**
    * Ends a failover that did not promote. `journal`: `clear` when nothing is
-   * left unresolved, `keep` when a candidate's state is unknown (failovers
-   * stay refused until an operator looks) or the journal cannot be written.
+   * left unresolved (also when the journal could not be written: nothing
+   * was promoted), `keep` when a candidate's state is unknown (failovers
+   * stay refused until it is known).
    */
   private async failed(run: FailoverRun, oldMaster: ServerDefinition, details: string, journal: 'clear' | 'keep'): Promise<FailoverResult> {
     if (journal === 'clear') {
