@@ -28,7 +28,7 @@ export interface Episode {
   retries: number;
   /** Quick re-observations made because everything but one stale replica said certain death. */
   quickRechecks: number;
-  /** Restarts in place tried so far (one at once, one more after the full verification). */
+  /** Restarts in place tried so far (each declined one is followed by a quick new look). */
   restartAttempts: number;
 }
 
@@ -58,11 +58,14 @@ function looksCertain(evidence: MasterEvidence): boolean {
   return evidence.poll === 'refused' && (evidence.ssh === 'refused' || evidence.ssh === 'unreachable');
 }
 
+/** Restarts in place tried in one episode before the retry window decides alone. */
+export const MAX_RESTART_ATTEMPTS = 3;
+
 function canRestart(evidence: MasterEvidence, episode: Episode, policy: FailoverPolicy): boolean {
   if (!policy.restartMaster || policy.paused || evidence.ssh !== 'ok') return false;
-  // A postmaster killed a moment ago can look alive until it is reaped: one more try after the verification.
-  if (episode.restartAttempts === 0) return evidence.poll === 'refused' || evidence.verified;
-  return episode.restartAttempts === 1 && evidence.verified;
+  // A declined restart (a postmaster killed a moment ago can look alive until it is reaped) is tried again on the next look.
+  if (episode.restartAttempts >= MAX_RESTART_ATTEMPTS) return false;
+  return evidence.poll === 'refused' || evidence.verified;
 }
 
 function deadStep(verdict: MasterVerdict, policy: FailoverPolicy): MasterStep {

@@ -15,7 +15,7 @@ import type { PluginHost } from '../plugins/plugin-host.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { serverStatus } from '../status/server-status.js';
 import { ClusterObserver } from './cluster-observer.js';
-import { decideMaster } from './decide.js';
+import { decideMaster, QUICK_RECHECK_MS } from './decide.js';
 import type { Episode, FailoverPolicy, MasterObservation, MasterStep } from './decide.js';
 import { FailoverExecutor } from './failover-executor.js';
 import type { FailoverResult } from './failover-executor.js';
@@ -158,6 +158,8 @@ export class FailoverCheck {
         episode.restartAttempts += 1;
         const restarted = await this.tryRestart(master);
         if (restarted) return restarted;
+        // Declined or failed: look again shortly rather than at the next retry slot.
+        observation = await this.observeAgain(master, episode, { step: 'observe', atMs: this.clock.now() + QUICK_RECHECK_MS, kind: 'quick', reason: 'restart declined' });
         continue;
       }
       return this.concludeOnce(master, step, observation);
