@@ -6,7 +6,12 @@
 // [failover] synchronous_mode off (the default) or quorum (issue 13).
 //
 // Usage (after npm run build):
-//   node test/dist/bench/failover-bench.js [--profile fast|defaults] [--fault NAME[,NAME]] [--sync off|quorum|quorum_strict] [--runs N] [--switchover N]
+//   node test/dist/bench/failover-bench.js [--profile fast|defaults] [--fault NAME[,NAME]] [--sync off|quorum|quorum_strict] [--jitter] [--runs N] [--switchover N]
+//
+// --jitter: a random wait (up to one verification period, poll_interval ×
+// verify_frequency) before each fault. Without it the fault lands at nearly the
+// same moment of the daemon's check and verify cadence in every run (the set-up
+// takes about as long each time), so the runs do not sample that phase.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,6 +179,8 @@ export interface FailoverRun {
   handyrep_writable_after_ms: number | null;
   /** How long after the fault the bench watched a case that must not fail over (silent loss, policy abort), with no promotion. */
   watched_ms: number | null;
+  /** --jitter: the random wait before the fault (absent without). */
+  jitter_ms?: number;
   error?: string;
   /** The daemon's log from the fault on: [ms after the fault, message]. */
   log: Array<[number, string]>;
@@ -330,6 +337,14 @@ interface CaseSpec {
   fault: FaultSpec;
   sync: SyncMode;
   expect: Expectation;
+  /** A random wait before the fault, up to one verification period. */
+  jitter: boolean;
+}
+
+/** One verification period of a profile: poll_interval × verify_frequency (the core default is 6). */
+function verifyPeriodMs(profile: Profile): number {
+  const every = profile.overrides['failover']?.['verify_frequency'];
+  return profile.poll_interval_s * (typeof every === 'number' ? every : 6) * 1000;
 }
 
 /** Where a trial stands: the fault's time, and where the observers were before it. */
@@ -352,10 +367,12 @@ async function trial(env: Env, spec: CaseSpec, run: number): Promise<FailoverRun
   await waitUntil(async () => (await api<StatusView>(env.daemon.url, 'get_status')).servers[MASTER]?.status === 'healthy', 60_000, 200);
   await writer.waitForAcks(20, 20_000);
   await sleep(1500);
+  const jitterMs = spec.jitter ? Math.floor(Math.random() * verifyPeriodMs(spec.profile)) : undefined;
+  if (jitterMs !== undefined) await sleep(jitterMs);
   const violationsBefore = watcher.violations.length;
   const inDoubtBefore = writer.inDoubt.length;
   const clock: TrialClock = { t0: 0, ackIndexStart, ackIndexBefore: writer.acked.length, master: MASTER, replicas: env.bc.cluster.replicas.map((h) => h.name) };
-  const record: FailoverRun = emptyRun(spec.profile.name, spec.fault.name, spec.sync, run);
+  const record: FailoverRun = { ...emptyRun(spec.profile.name, spec.fault.name, spec.sync, run), ...(jitterMs === undefined ? {} : { jitter_ms: jitterMs }) };
   try {
     clock.t0 = await injectFault(env, spec.fault.name);
     const end = await awaitOutcome(env, spec, clock, record);
@@ -467,13 +484,26 @@ async function awaitOutcome(env: Env, spec: CaseSpec, clock: TrialClock, record:
   return Date.now();
 }
 
-/** Ends a fault that did not fail over: the partition healed; a silently lost host gets its sshd and postgres back too. */
+/** Ends a fault that did not fail over: the partition healed; a silently lost host comes back whole (see restoreLostHost). */
 async function healMaster(env: Env, fault: FaultName, master: string): Promise<void> {
-  const { cluster } = env.bc;
+  if (SILENT_LOSS_FAULTS.includes(fault)) await restoreLostHost(env.bc.cluster, master);
+  else await env.bc.cluster.faults.heal(master);
+}
+
+/**
+ * Brings a silently lost host back as a rebooted one would: postgres started
+ * behind the partition and ready (its postmaster.pid says so: the address is
+ * still cut), then the partition healed, then sshd. Healing first would show
+ * HandyRep a reachable host whose postgres refuses: a master that is down,
+ * which it rightly fails over.
+ */
+async function restoreLostHost(cluster: BenchCluster['cluster'], master: string): Promise<void> {
+  if (!cluster.isPostgresRunning(master)) await cluster.faults.start(master, { wait: false });
+  const pidFile = join(cluster.host(master).pgdata, 'postmaster.pid');
+  await waitUntil(() => readFileSync(pidFile, 'utf8').split('\n')[7]?.trim() === 'ready', 30_000, 20);
   await cluster.faults.heal(master);
-  if (!SILENT_LOSS_FAULTS.includes(fault)) return;
   await cluster.faults.sshUp(master);
-  if (!cluster.isPostgresRunning(master)) await cluster.faults.start(master);
+  await cluster.waitPostgresReady(master);
 }
 
 /** How the old master was fenced, from the details of the fence_old_master step (as decideFence words them). */
@@ -584,6 +614,8 @@ export interface CaseRequest {
   runs: number;
   /** [failover] synchronous_mode (default off). */
   sync?: SyncMode;
+  /** A random wait before each fault, up to one verification period (default none). */
+  jitter?: boolean;
 }
 
 function log(line: string): void {
@@ -594,13 +626,14 @@ export function describeRun(r: FailoverRun): string {
   const f = (v: number | null): string => (v === null ? '–' : `${v}`);
   const fence = r.fenced_by ? `, fenced_by ${r.fenced_by}, HandyRep writable_after ${f(r.handyrep_writable_after_ms)} ms` : '';
   const watched = r.watched_ms !== null && r.new_master === null ? `, no promotion within ${(r.watched_ms / 1000).toFixed(1)} s` : '';
-  return `  ${r.profile}/${r.fault}/sync ${r.sync} run ${r.run}: ${r.outcome}${r.new_master ? ` → ${r.new_master}` : ''}; noticed ${f(r.noticed_ms)} ms, decided ${f(r.decided_ms)} ms, promoted ${f(r.promoted_ms)} ms, writable ${f(r.writable_ms)} ms, via pgbouncer ${f(r.pgbouncer_writes_ms)} ms, longest write gap ${f(r.write_gap_ms)} ms${fence}${watched}; acked ${r.acked}, lost ${r.lost}, in doubt ${r.in_doubt}, split-brain ${r.split_brain}, false failovers ${r.false_failovers}${r.old_master_running !== undefined ? `, old master still running: ${r.old_master_running}` : ''}${r.error ? `; ERROR ${r.error}` : ''}`;
+  const jitter = r.jitter_ms === undefined ? '' : ` (fault after a ${r.jitter_ms} ms jitter)`;
+  return `  ${r.profile}/${r.fault}/sync ${r.sync} run ${r.run}${jitter}: ${r.outcome}${r.new_master ? ` → ${r.new_master}` : ''}; noticed ${f(r.noticed_ms)} ms, decided ${f(r.decided_ms)} ms, promoted ${f(r.promoted_ms)} ms, writable ${f(r.writable_ms)} ms, via pgbouncer ${f(r.pgbouncer_writes_ms)} ms, longest write gap ${f(r.write_gap_ms)} ms${fence}${watched}; acked ${r.acked}, lost ${r.lost}, in doubt ${r.in_doubt}, split-brain ${r.split_brain}, false failovers ${r.false_failovers}${r.old_master_running !== undefined ? `, old master still running: ${r.old_master_running}` : ''}${r.error ? `; ERROR ${r.error}` : ''}`;
 }
 
 /** Runs `runs` trials of one fault with one profile and synchronous_mode. */
 export async function runCase(req: CaseRequest): Promise<FailoverRun[]> {
   const sync = req.sync ?? 'off';
-  const spec: CaseSpec = { profile: PROFILES[req.profile], fault: FAULTS[req.fault], sync, expect: expectFor(req.fault, sync) };
+  const spec: CaseSpec = { profile: PROFILES[req.profile], fault: FAULTS[req.fault], sync, expect: expectFor(req.fault, sync), jitter: req.jitter ?? false };
   const name = `${req.profile}/${req.fault}/sync ${sync}`;
   const runs: FailoverRun[] = [];
   if (spec.fault.reusable && spec.expect !== 'failover') {
@@ -777,6 +810,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
       profile: { type: 'string', default: 'fast' },
       fault: { type: 'string', default: 'host_lost' },
       sync: { type: 'string', default: 'off' },
+      jitter: { type: 'boolean', default: false },
       runs: { type: 'string', default: '1' },
       switchover: { type: 'string', default: '0' },
     },
@@ -786,7 +820,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   if (!SYNC_MODES.includes(sync)) throw new Error(`unknown synchronous_mode ${sync}; one of ${SYNC_MODES.join(', ')}`);
   for (const fault of String(values.fault).split(',').filter(Boolean) as FaultName[]) {
     if (!FAULTS[fault]) throw new Error(`unknown fault ${fault}; one of ${FAULT_NAMES.join(', ')}`);
-    const runs = await runCase({ profile, fault, sync, runs: Number(values.runs) });
+    const runs = await runCase({ profile, fault, sync, jitter: values.jitter, runs: Number(values.runs) });
     printCase(summarizeCase(profile, fault, runs, sync));
     if (process.env['BENCH_LOG']) for (const r of runs) console.log(r.log.map(([t, m]) => `    ${t} ${m}`).join('\n'));
   }

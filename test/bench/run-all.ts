@@ -11,12 +11,16 @@
 //   --full            the complete failover matrix: 5 runs of every fault with both profiles
 //   --quick           1 run of everything, 15 s footprint, 5 s per API level and per commit-latency row (a smoke test)
 //   --runs N          runs of every failover case (overrides the plan)
+//   --switchover N    runs of the planned switchover (default: the plan's, or --runs; 0 skips it)
 //   --only LIST       failover,poll,api,footprint,latency (api and footprint share one daemon run)
 //   --profiles LIST   fast,defaults
 //   --faults LIST     host_lost,crash_restart,hung,partition_abort,partition_failover,blip,handyrep_partition,silent_loss,silent_loss_failover
 //   --sync LIST       [failover] synchronous_mode values (off,quorum,quorum_strict) to run every selected fault with
 //                     (default: off and quorum for silent_loss, off for the others), and to measure commit
 //                     latency with (off always included as the baseline; default off,quorum)
+//   --jitter          a random wait before each fault, up to one verification period (poll_interval ×
+//                     verify_frequency: fast ≤ 5 s, defaults ≤ 60 s), so the runs sample every phase of the
+//                     daemon's check and verify cadence (without it each fault lands at about the same phase)
 //   --latency-fsync on|off   fsync of the commit-latency clusters (default on; the failover clusters run with
 //                     the harness default, off)
 //   --update-docs     also replace the figures in docs/performance.md
@@ -65,10 +69,12 @@ const { values } = parseArgs({
     full: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     runs: { type: 'string' },
+    switchover: { type: 'string' },
     only: { type: 'string' },
     profiles: { type: 'string' },
     faults: { type: 'string' },
     sync: { type: 'string' },
+    jitter: { type: 'boolean', default: false },
     'latency-fsync': { type: 'string', default: 'on' },
     'update-docs': { type: 'boolean', default: false },
     render: { type: 'string' },
@@ -124,7 +130,7 @@ function runsFor(profile: ProfileName, fault: FaultName): number {
   if (profile === 'fast') return ['partition_abort', 'partition_failover', 'blip', 'handyrep_partition', ...SILENT_LOSS_FAULTS].includes(fault) ? 3 : 5;
   return FAULTS[fault].windowBound ? 1 : 5;
 }
-const switchoverRuns = values.runs ? Number(values.runs) : mode === 'quick' ? 1 : 5;
+const switchoverRuns = values.switchover !== undefined ? Number(values.switchover) : values.runs ? Number(values.runs) : mode === 'quick' ? 1 : 5;
 
 // The harness tears clusters down on SIGINT/SIGTERM itself; keep that.
 setSignalTeardown(true);
@@ -182,14 +188,14 @@ await section('failover', async () => {
       for (const sync of syncModesFor(fault)) {
         const n = runsFor(profile, fault);
         console.log(`\n[${elapsed()}] failover: ${profile} profile · ${FAULTS[fault].label} · synchronous_mode ${sync} · ${n} run(s)`);
-        const runs = await runCase({ profile, fault, sync, runs: n });
+        const runs = await runCase({ profile, fault, sync, jitter: values.jitter, runs: n });
         allRuns.push(...runs);
         cases.push(summarizeCase(profile, fault, runs, sync));
       }
     }
   }
-  console.log(`\n[${elapsed()}] planned switchover (manual_failover pg1 → pg2 with remaster) · ${switchoverRuns} run(s)`);
-  const swRuns = await runSwitchover(switchoverRuns);
+  if (switchoverRuns > 0) console.log(`\n[${elapsed()}] planned switchover (manual_failover pg1 → pg2 with remaster) · ${switchoverRuns} run(s)`);
+  const swRuns = switchoverRuns > 0 ? await runSwitchover(switchoverRuns) : [];
   results.failover = { cases, runs: allRuns, switchover: summarizeSwitchover(swRuns), switchover_runs: swRuns };
 });
 
@@ -381,8 +387,7 @@ function renderMarkdown(r: Results, profiles: ProfileName[]): string {
     }
     out.push(...renderSilentLoss(r.failover.cases, profiles));
     const sw = r.failover.switchover;
-    out.push('');
-    out.push(`**Planned switchover** (\`manual_failover\` pg1 → pg2 with remaster, fast profile, through the web API): call ${fmtSeconds(sw.call)}; new master writable ${fmtSeconds(sw.writable)} after the call started; longest pause of the pgbouncer writer ${fmtSeconds(sw.write_gap)}; commits lost ${fmtCount(sw.lost)}; split-brain ${sw.split_brain}.`);
+    if (sw.runs > 0) out.push('', `**Planned switchover** (\`manual_failover\` pg1 → pg2 with remaster, fast profile, through the web API): call ${fmtSeconds(sw.call)}; new master writable ${fmtSeconds(sw.writable)} after the call started; longest pause of the pgbouncer writer ${fmtSeconds(sw.write_gap)}; commits lost ${fmtCount(sw.lost)}; split-brain ${sw.split_brain}.`);
     out.push('');
   }
   if (r.poll_scaling) {
