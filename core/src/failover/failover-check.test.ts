@@ -263,3 +263,32 @@ describe('FailoverCheck: an unresolved failover journal', () => {
     assert.equal(saved.servers['pg2']?.definition['enabled'], false);
   });
 });
+
+describe('FailoverCheck: former masters are watched on every check', () => {
+  it('a former master that comes back out of recovery is stopped at once and alerted; it stays disabled', async () => {
+    const c = await open();
+    c.kill('pg1');
+    assert.equal((await check(c)).failover?.new_master, 'pg2');
+    // pg1's host comes back and its PostgreSQL starts as the master it was.
+    c.set('pg1', { pg: 'up', ssh: 'ok', inRecovery: false });
+    const checked = await check(c);
+    assert.equal(checked.result, 'SUCCESS', checked.details);
+    assert.deepEqual(c.calls('faststop'), ['pg1', 'pg1'], 'the fence of the failover, then the immediate stop now');
+    assert.equal(c.server('pg1').pg, 'down');
+    const info = (await c.hr.getServerInfo('pg1')) as Record<string, { enabled: boolean; status: string; status_message: string }>;
+    assert.equal(info['pg1']?.enabled, false);
+    assert.equal(info['pg1']?.status, 'down');
+    assert.match(info['pg1']?.status_message ?? '', /former master pg1 came back out of recovery and could take writes: stopped at once/);
+    assert.equal(c.alerts('cluster_down').length, 1);
+  });
+
+  it('a former master that comes back in recovery (already a replica) is left alone', async () => {
+    const c = await open();
+    c.kill('pg1');
+    await check(c);
+    c.set('pg1', { pg: 'up', ssh: 'ok', inRecovery: true });
+    await check(c);
+    assert.deepEqual(c.calls('faststop'), ['pg1'], 'only the failover\'s fence');
+    assert.equal(c.server('pg1').pg, 'up');
+  });
+});

@@ -294,6 +294,21 @@ export class FakeCluster {
     }
   }
 
+  /**
+   * Closes HandyRep and opens a new one on the same config, server file and
+   * fakes (a restart); `edit` may change the saved state in between (e.g. the
+   * journal a process that died mid-failover left behind).
+   */
+  async reopen(edit?: (state: { servers: Record<string, { definition: Record<string, unknown> }>; extra: Record<string, unknown> }) => void): Promise<void> {
+    await this.hr.close();
+    if (edit) {
+      const state = JSON.parse(await readFile(this.serverFile, 'utf8'));
+      edit(state);
+      await writeFile(this.serverFile, JSON.stringify(state, null, 2));
+    }
+    this.hr = await HandyRep.open(this.configFile, { capabilities: { shell: this.shell, sql: this.sql, clock: this.clock } });
+  }
+
   /** The runtime behind the HandyRep (private there; the tests reach its container through it). */
   get runtime(): Runtime {
     return (this.hr as unknown as { runtime: Runtime }).runtime;
