@@ -54,6 +54,8 @@ export interface FakeServer {
   upstream: string | null;
   /** How long ago its WAL receiver last heard from its upstream. */
   lastMsgAgeMs: number;
+  /** Its synchronous_standby_names (applied at once by ALTER SYSTEM; the reload is implied). */
+  synchronousStandbyNames: string;
 }
 
 /** Something a fake plugin or the fake SQL/shell was asked to do, with the fake clock's and the real clock's time. */
@@ -184,6 +186,7 @@ export class FakeCluster {
         lsn: '0/3000000',
         upstream: def.role === 'replica' ? master : null,
         lastMsgAgeMs: 10,
+        synchronousStandbyNames: '',
       });
     });
     this.defs = defs;
@@ -511,7 +514,14 @@ export class FakeCluster {
     const text = query.text;
     if (/current_setting\('server_version_num'\)/.test(text)) {
       const upstream = fake.upstream ? this.server(fake.upstream) : undefined;
-      return [{ version: '160000', conninfo: upstream ? `host=${upstream.hostname} port=5432 user=replicator application_name=${name}` : '', in_recovery: fake.inRecovery }];
+      return [
+        {
+          version: '160000',
+          conninfo: upstream ? `host=${upstream.hostname} port=5432 user=replicator application_name=${name}` : '',
+          in_recovery: fake.inRecovery,
+          data_directory: '/var/lib/postgresql/16/main',
+        },
+      ];
     }
     if (/pg_is_in_recovery\(\)/.test(text)) return [{ in_recovery: fake.inRecovery }];
     if (/^(CREATE TEMP TABLE|INSERT INTO) handyrep_/.test(text)) {
@@ -519,7 +529,28 @@ export class FakeCluster {
       return [];
     }
     if (/pg_current_wal_lsn\(\)/.test(text)) return [{ lsn: fake.lsn }];
-    const conninfo = /ALTER SYSTEM SET primary_conninfo = '([^']*)'/.exec(text);
+    if (/^SELECT current_setting\(\$1\) AS value$/.test(text)) {
+      const setting = query.params[0];
+      if (setting === 'synchronous_standby_names') return [{ value: fake.synchronousStandbyNames }];
+      if (setting === 'primary_conninfo') {
+        const upstream = fake.upstream ? this.server(fake.upstream) : undefined;
+        return [{ value: upstream ? `host=${upstream.hostname} port=5432 user=replicator application_name=${name}` : '' }];
+      }
+      return [{ value: '' }];
+    }
+    const standbyNames = /ALTER SYSTEM SET synchronous_standby_names = E?'((?:[^']|'')*)'/.exec(text);
+    if (standbyNames) {
+      fake.synchronousStandbyNames = (standbyNames[1] ?? '').replace(/''/g, "'");
+      return [];
+    }
+    if (/FROM pg_stat_replication/.test(text)) {
+      return [...this.servers.values()]
+        .filter((replica) => replica.upstream === name && this.streaming(replica.name))
+        // A streaming standby of an idle fake master has flushed everything the master wrote.
+        .map((replica) => ({ name: replica.name, lsn: fake.lsn }));
+    }
+    if (/count\(\*\)::int AS n FROM pg_stat_wal_receiver/.test(text)) return [{ n: this.streaming(name) ? 1 : 0 }];
+    const conninfo = /ALTER SYSTEM SET primary_conninfo = E?'((?:[^']|'')*)'/.exec(text);
     if (conninfo) {
       const host = /host=(\S+)/.exec(conninfo[1] ?? '')?.[1];
       fake.upstream = [...this.servers.values()].find((server) => server.hostname === host)?.name ?? null;
