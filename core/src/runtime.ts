@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { Clock, RemoteShell, ServerView, SqlClient } from '@handyrep/plugin-sdk';
 import type { DependencyContainer } from 'tsyringe';
 import { ActionLock } from './actions/action-lock.js';
+import { AlertService } from './alerts/alert-service.js';
 import { configSecrets } from './capabilities/config-secrets.js';
 import { configSettingsView } from './capabilities/config-settings-view.js';
 import { createRemoteCapabilities } from './capabilities/remote-capabilities.js';
@@ -194,9 +195,14 @@ export async function buildRuntime(
   }
 }
 
+/** How long close() waits for alerts still being delivered. */
+const ALERT_DRAIN_MS = 5000;
+
 /** Closes a runtime: waits for state writes, closes plugins and connections; the logger stays open when `keepLogger`. */
 export async function closeRuntime(runtime: Runtime, keepLogger = false): Promise<void> {
   try {
+    // Alerts sent alongside a failover get a bounded chance to reach their channel before the plugins close.
+    await runtime.container.resolve(AlertService).drain(ALERT_DRAIN_MS);
     await runtime.stateStore.close();
     const errors = await runtime.plugins.closeAll();
     for (const error of errors) runtime.logger.warn(`closing plugin ${error}`, { component: 'core' });

@@ -19,6 +19,27 @@ export class AlertService {
     @inject(Tokens.registry) private readonly registry: ServerRegistry,
   ) {}
 
+  private readonly inFlight = new Set<Promise<void>>();
+
+  /**
+   * Sends one alert without waiting for the channel: the failover that
+   * raised it goes on, and close() gives the delivery a bounded wait.
+   */
+  sendAlongside(type: AlertType, severity: AlertSeverity, message: string, server?: string): void {
+    const sending = this.send(type, severity, message, server).finally(() => this.inFlight.delete(sending));
+    this.inFlight.add(sending);
+  }
+
+  /** Waits up to `ms` for alerts still being delivered (at close). */
+  async drain(ms: number): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    });
+    await Promise.race([Promise.all([...this.inFlight]), late]).finally(() => clearTimeout(timer));
+  }
+
   /** Sends one alert. */
   async send(type: AlertType, severity: AlertSeverity, message: string, server?: string): Promise<void> {
     const level = severity === 'critical' ? 'error' : severity === 'warning' ? 'warn' : 'info';

@@ -209,7 +209,7 @@ describe('FailoverCheck: a refused conclusion is not re-run on the same evidence
   // what made the first failover fail (here: replicas over failover_lag_limit) is long gone.
   // docs/failover.md counts a change of the master's port as new evidence, and RepeatGuard.clear() says
   // "Forgets: the master answered".
-  it('a master that was healthy in between forgets the refused conclusion: the next failure is acted on again', { todo: 'bug: FailoverCheck.run() does not clear the RepeatGuard when the master passes a normal check (failover-check.ts:119)' }, async () => {
+  it('a master that was healthy in between forgets the refused conclusion: the next failure is acted on again', async () => {
     const c = await open({ config: { failover: { alert_repeat_minutes: 60 } } });
     let lagMb = 5000;
     c.hooks.lag = async () => success('lag', { lag_bytes: lagMb * 1024 * 1024, lag_mb: lagMb, connected: true });

@@ -117,6 +117,8 @@ export class FailoverCheck {
     }
     const master = masters[0] as ServerDefinition;
     if (checks.result === 'SUCCESS') {
+      // The master answered: whatever was concluded about its last failure is no guide to the next one.
+      this.repeats.clear();
       this.issues.clear('master_unreachable');
       this.availability.refreshCluster();
       await this.maintainSyncStandbys();

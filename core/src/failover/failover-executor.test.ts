@@ -213,7 +213,7 @@ describe('FailoverExecutor: a promotion that failed or whose outcome is unknown'
   // master. docs/failover.md: "it is stopped at once ... and must be proven down ...; it is disabled,
   // since it may be on a timeline of its own (rejoin or clone it)". Both candidates promoted are on
   // timeline 2 with different histories; starting pg2 as a replica of pg3 must not happen.
-  it('a candidate seen out of recovery and then stopped is disabled even when the plugin said promote_sent false', { todo: 'bug: failover-executor.ts:279 leaves such a candidate enabled (only promoteSent !== false disables)' }, async () => {
+  it('a candidate seen out of recovery and then stopped is disabled even when the plugin said promote_sent false', async () => {
     const c = await open();
     c.hooks.promote = async (server, fallback) => {
       if (server !== 'pg2') return fallback();
@@ -332,8 +332,8 @@ describe('FailoverExecutor: alerts and the acting guard', () => {
     assert.ok(alerted.realMs <= fenced.realMs, 'the alert is sent alongside, not after');
     // Awaiting the alert first would put the promotion at least plugin_timeout (2 s) after it.
     assert.ok(promoted.realMs - alerted.realMs < 1500, `promotion ${Math.round(promoted.realMs - alerted.realMs)} ms after the hung alert was sent (plugin_timeout 2 s)`);
-    // The run itself returns once the alert is given up (plugin_timeout): it is bounded, not lost silently.
-    assert.ok(elapsed >= 1900, `the failover returned after ${Math.round(elapsed)} ms`);
+    // Nor does it hold the failover (and the action lock) until the alert is given up (plugin_timeout 2 s).
+    assert.ok(elapsed < 1500, `the failover returned after ${Math.round(elapsed)} ms`);
   });
 
   it('an instance deposed after fencing promotes nothing', async () => {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { errorMessage, parseLsn, withTimeout } from '@handyrep/plugin-sdk';
-import type { AlertSeverity, AlertType, Clock, Logger, RemoteShell, ServerDefinition, SqlClient } from '@handyrep/plugin-sdk';
+import type { Clock, Logger, RemoteShell, ServerDefinition, SqlClient } from '@handyrep/plugin-sdk';
 import { inject, injectable } from 'tsyringe';
 import { AlertService } from '../alerts/alert-service.js';
 import { AvailabilityService } from '../availability/availability-service.js';
@@ -123,12 +123,11 @@ export class FailoverExecutor {
       return this.count(run.finish('FAIL', `an interrupted failover was completed first: ${oldMaster?.name ?? 'nobody'} is the master now; check again before failing over`, null));
     }
     if (!oldMaster) return this.count(run.finish('FAIL', 'no enabled master to fail over from', null));
-    // Sent alongside, not awaited: a slow alert channel must not delay fencing and promotion.
-    const started = this.alertAlongside('failover_started', 'critical', `failover from ${oldMaster.name} started (${request.trigger}): ${request.reason}`, oldMaster.name);
+    // Sent alongside, never awaited: a slow alert channel must not delay fencing and promotion, nor hold the action lock.
+    this.alerts.sendAlongside('failover_started', 'critical', `failover from ${oldMaster.name} started (${request.trigger}): ${request.reason}`, oldMaster.name);
     const journal: FailoverJournal = { id: randomUUID(), trigger: request.trigger, old_master: oldMaster.name, candidate: null, stage: 'started', started_at: run.started };
     const written = await run.step('write_journal', () => this.writeJournal(journal, 'nothing was done'));
     const result = written.result === 'FAIL' ? await this.failed(run, oldMaster, written.details, 'clear') : await this.selectAndPromote(run, oldMaster, request, journal);
-    await started;
     return this.count(result);
   }
 
@@ -142,11 +141,6 @@ export class FailoverExecutor {
     return result;
   }
 
-  private alertAlongside(type: AlertType, severity: AlertSeverity, message: string, server?: string): Promise<void> {
-    return this.alerts.send(type, severity, message, server).catch((err: unknown) => {
-      this.logger.error(`alert ${type} could not be sent: ${errorMessage(err)}`, { component: 'failover' });
-    });
-  }
 
   private async writeJournal(journal: FailoverJournal, ifNot: string): Promise<StepOutcome> {
     try {
@@ -169,7 +163,7 @@ export class FailoverExecutor {
     }
     this.issues.set('failover', `failover failed: ${details}`);
     this.availability.refreshCluster();
-    await this.alertAlongside('failover_failed', 'critical', `failover from ${oldMaster.name} failed: ${details}`, oldMaster.name);
+    this.alerts.sendAlongside('failover_failed', 'critical', `failover from ${oldMaster.name} failed: ${details}`, oldMaster.name);
     return run.finish('FAIL', details, null);
   }
 
@@ -268,7 +262,8 @@ export class FailoverExecutor {
     const promoteSent = attempt.value?.promoteSent ?? null;
     const stateBefore = await this.observer.candidateState(candidate);
     let decision = decideFailedPromotion({ promoteSent, stateBefore });
-    if (decision.step === 'fence') {
+    const fencedPath = decision.step === 'fence';
+    if (fencedPath) {
       run.note(`decide ${candidate}`, 'SUCCESS', decision.reason);
       const fenced = await run.step(`fence_candidate ${candidate}`, () => this.stopImmediately(candidate));
       const stateAfter = await this.observer.candidateState(candidate);
@@ -276,7 +271,7 @@ export class FailoverExecutor {
     }
     run.note(`decide ${candidate}`, decision.step === 'stop' ? 'FAIL' : 'SUCCESS', `${decision.step}: ${decision.reason}`);
     const now = this.clock.now();
-    if (decision.step === 'next_candidate' && promoteSent !== false) {
+    if (decision.step === 'next_candidate' && fencedPath) {
       // It may have left recovery before it was stopped: on a timeline of its own, so it must not simply start again.
       this.registry.alter(candidate, { enabled: false });
       this.registry.setStatus(candidate, serverStatus('down', `stopped by HandyRep after a failed promotion (${attempt.details}); rejoin or clone it before enabling it`, now));
@@ -414,7 +409,7 @@ export class FailoverExecutor {
     else this.issues.clear('post_failover');
     this.availability.refreshCluster();
     const details = `failed over from ${oldMaster.name} to ${newMaster}${problems.length > 0 ? `; post-failover problems: ${problems.join('; ')}` : ''}`;
-    await this.alertAlongside('failover_finished', problems.length > 0 ? 'warning' : 'info', details, newMaster);
+    this.alerts.sendAlongside('failover_finished', problems.length > 0 ? 'warning' : 'info', details, newMaster);
     return run.finish('SUCCESS', details, newMaster);
   }
 
