@@ -4,9 +4,10 @@
 // commits single-row INSERTs against pg1 back to back, on one connection, and
 // times each commit. With quorum the measurement starts only once the master
 // shows synchronous_standby_names = 'ANY 1 (...)' and both standbys stream as
-// quorum members. On the quorum cluster the same writer then runs once more
-// with synchronous_commit = local in its session: the cost of the wait for a
-// standby on the very same cluster. One cluster at a time. Figures are printed,
+// quorum members. On the quorum cluster the writer alternates (every 500 ms)
+// between synchronous_commit = on and local in its session: the cost of the
+// wait for a standby on the very same cluster, with load changes on a shared
+// machine hitting both alike. One cluster at a time. Figures are printed,
 // never asserted.
 //
 // Usage (after npm run build):
@@ -86,44 +87,48 @@ async function measureMode(sync: SyncMode, fsync: boolean, durationS: number, wa
   let daemon: DaemonChild | undefined;
   try {
     daemon = await startManagedDaemon(bc);
-    const master = bc.cluster.master.name;
-    if (sync !== 'off') await waitForSyncSet(bc.cluster, master);
-    const rows = [await measureRow(bc.cluster, { sync, fsync, synchronousCommit: 'on', durationS, warmupS })];
-    if (sync !== 'off') rows.push(await measureRow(bc.cluster, { sync, fsync, synchronousCommit: 'local', durationS, warmupS }));
-    return rows;
+    const { cluster } = bc;
+    const master = cluster.master.name;
+    if (sync !== 'off') await waitForSyncSet(cluster, master);
+    const names = await standbyNames(cluster, master);
+    const states = await cluster.query(master, "SELECT application_name || ':' || sync_state AS s FROM pg_stat_replication ORDER BY 1", [], { timeoutMs: 2000 });
+    const settings: SynchronousCommit[] = sync === 'off' ? ['on'] : ['on', 'local'];
+    const measured = await commitLoop(cluster, settings, warmupS * 1000, durationS * 1000);
+    const after = await standbyNames(cluster, master);
+    return settings.map((setting) => ({
+      ...latencyFigures(measured.get(setting)!),
+      sync,
+      synchronous_commit: setting,
+      fsync,
+      standby_names: names,
+      standby_names_after: after,
+      sync_states: states.map((r) => String(r['s'])),
+    }));
   } finally {
     await daemon?.stop().catch(() => undefined);
     await bc.cluster.teardown();
   }
 }
 
-interface RowRequest {
-  sync: SyncMode;
-  fsync: boolean;
-  synchronousCommit: 'on' | 'local';
-  durationS: number;
-  warmupS: number;
+type SynchronousCommit = 'on' | 'local';
+
+/** What one synchronous_commit setting measured. */
+interface Measured {
+  latencies: number[];
+  errors: number;
+  /** Time spent measuring with this setting. */
+  elapsedMs: number;
 }
 
-async function measureRow(cluster: Cluster, req: RowRequest): Promise<CommitLatencyRow> {
-  const master = cluster.master.name;
-  const names = await standbyNames(cluster, master);
-  const states = await cluster.query(master, "SELECT application_name || ':' || sync_state AS s FROM pg_stat_replication ORDER BY 1", [], { timeoutMs: 2000 });
-  const loop = await commitLoop(cluster, req.synchronousCommit, req.warmupS * 1000, req.durationS * 1000);
-  const sorted = Float64Array.from(loop.latencies).sort();
+function latencyFigures(m: Measured): Pick<CommitLatencyRow, 'commits' | 'errors' | 'duration_s' | 'commits_per_s' | 'mean_ms' | 'p50_ms' | 'p95_ms' | 'p99_ms' | 'max_ms'> {
+  const sorted = Float64Array.from(m.latencies).sort();
   const round = (ms: number): number => Math.round(ms * 1000) / 1000;
   const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : NaN;
   return {
-    sync: req.sync,
-    synchronous_commit: req.synchronousCommit,
-    fsync: req.fsync,
-    standby_names: names,
-    standby_names_after: await standbyNames(cluster, master),
-    sync_states: states.map((r) => String(r['s'])),
     commits: sorted.length,
-    errors: loop.errors,
-    duration_s: round(loop.elapsedMs / 1000),
-    commits_per_s: Math.round(sorted.length / (loop.elapsedMs / 1000)),
+    errors: m.errors,
+    duration_s: round(m.elapsedMs / 1000),
+    commits_per_s: Math.round(sorted.length / (m.elapsedMs / 1000)),
     mean_ms: round(mean),
     p50_ms: round(percentile(sorted, 50)),
     p95_ms: round(percentile(sorted, 95)),
@@ -132,36 +137,50 @@ async function measureRow(cluster: Cluster, req: RowRequest): Promise<CommitLate
   };
 }
 
+/** Slices in which the settings alternate: a change of load on the shared machine hits them alike. */
+const SLICE_MS = 500;
+
 /**
  * Single-row INSERTs (each its own transaction) on one connection to the
- * master, back to back: `warmupMs` unmeasured, then `durationMs` with every
- * commit's round trip timed by performance.now().
+ * master, back to back: `warmupMs` unmeasured, then `durationMs` per setting,
+ * the settings taking turns every SLICE_MS (SET synchronous_commit between
+ * slices); every commit's round trip timed by performance.now().
  */
-async function commitLoop(cluster: Cluster, synchronousCommit: 'on' | 'local', warmupMs: number, durationMs: number): Promise<{ latencies: number[]; errors: number; elapsedMs: number }> {
+async function commitLoop(cluster: Cluster, settings: SynchronousCommit[], warmupMs: number, durationMs: number): Promise<Map<SynchronousCommit, Measured>> {
   const client = new pg.Client({ ...cluster.target(cluster.master.name), application_name: 'bench-commit-latency', query_timeout: 10_000 } as pg.ClientConfig);
   client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query('CREATE TABLE IF NOT EXISTS bench_commit_latency (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
-    await client.query(`SET synchronous_commit = ${synchronousCommit}`);
-    const insert = { name: 'bench_commit', text: 'INSERT INTO bench_commit_latency DEFAULT VALUES' };
-    const latencies: number[] = [];
-    let errors = 0;
-    const startedAt = performance.now();
-    const measureFrom = startedAt + warmupMs;
-    const endAt = measureFrom + durationMs;
-    for (let now = startedAt; now < endAt; now = performance.now()) {
-      try {
-        await client.query(insert);
-        if (now >= measureFrom) latencies.push(performance.now() - now);
-      } catch {
-        if (now >= measureFrom) errors += 1;
-        await sleep(10);
-      }
+    const out = new Map(settings.map((setting) => [setting, { latencies: [], errors: 0, elapsedMs: 0 } as Measured]));
+    const warmupEnd = performance.now() + warmupMs;
+    await commitSlice(client, settings[0]!, warmupEnd);
+    for (let slice = 0; slice < Math.ceil(durationMs / SLICE_MS) * settings.length; slice++) {
+      const setting = settings[slice % settings.length]!;
+      const start = performance.now();
+      const m = out.get(setting)!;
+      await commitSlice(client, setting, start + SLICE_MS, m);
+      m.elapsedMs += performance.now() - start;
     }
-    return { latencies, errors, elapsedMs: performance.now() - measureFrom };
+    return out;
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/** Commits until `endAt` with one synchronous_commit setting, into `into` (nothing recorded without: the warm-up). */
+async function commitSlice(client: pg.Client, setting: SynchronousCommit, endAt: number, into?: Measured): Promise<void> {
+  await client.query(`SET synchronous_commit = ${setting}`);
+  const insert = { name: 'bench_commit', text: 'INSERT INTO bench_commit_latency DEFAULT VALUES' };
+  while (performance.now() < endAt) {
+    const t = performance.now();
+    try {
+      await client.query(insert);
+      into?.latencies.push(performance.now() - t);
+    } catch {
+      if (into) into.errors += 1;
+      await sleep(10);
+    }
   }
 }
 

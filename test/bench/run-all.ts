@@ -457,7 +457,7 @@ function renderSilentLoss(all: FailoverCaseSummary[], profiles: ProfileName[]): 
 function renderCommitLatency(cl: CommitLatencyResult): string[] {
   const out: string[] = ['### Commit latency: synchronous_mode off vs quorum', ''];
   const fsync = [...new Set(cl.rows.map((row) => (row.fsync ? 'on' : 'off')))].join('/');
-  out.push(`One writer in the bench process, one connection to the master pg1, single-row INSERTs committed back to back; ${cl.warmup_s} s warm-up, then ${cl.duration_s} s measured per row. A fresh cluster per synchronous_mode (fsync ${fsync}, the daemon running with the fast profile); with quorum the measurement starts once the master shows \`ANY k (...)\` and both standbys stream as quorum members. The *synchronous_commit = local* row is the same quorum cluster with the writer's session not waiting for a standby.`);
+  out.push(`One writer in the bench process, one connection to the master pg1, single-row INSERTs committed back to back; ${cl.warmup_s} s warm-up, then ${cl.duration_s} s measured per row. A fresh cluster per synchronous_mode (fsync ${fsync}, the daemon running with the fast profile); with quorum the measurement starts once the master shows \`ANY k (...)\` and both standbys stream as quorum members. The *synchronous_commit = local* row is the same quorum cluster with the writer's session not waiting for a standby, alternating with the *on* row every 500 ms (a change of load hits both alike).`);
   out.push('');
   out.push('| synchronous_mode | synchronous_commit | synchronous_standby_names | commits/s | p50 | p95 | p99 | max | errors |');
   out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
