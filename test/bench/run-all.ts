@@ -116,7 +116,7 @@ const latencyModes: SyncMode[] = [...new Set<SyncMode>(['off', ...(syncModes ?? 
 const mode = values.full ? 'full' : values.quick ? 'quick' : 'default';
 
 /**
- * Runs per case. Default (~15 min on 2 cores): the fast profile 5 runs of
+ * Runs per case. Default (~22 min on 2 cores): the fast profile 5 runs of
  * host lost, crash and hung, 3 of the two partitions (each waits out ~20 s
  * of SSH time-outs), of the two no-failover cases (each watches ~10 s) and
  * of each silent host loss case;
