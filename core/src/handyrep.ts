@@ -18,6 +18,7 @@ import { recoverInterruptedFailover } from './failover/journal-recovery.js';
 import { MaintenanceMode } from './cluster/maintenance-mode.js';
 import { ActingGuard } from './cluster/acting-guard.js';
 import { MasterWatcher } from './monitor/master-watcher.js';
+import { postgresTls } from './capabilities/remote-capabilities.js';
 import { Monitor } from './monitor/monitor.js';
 import type { RemasterResult } from './replication/remaster-service.js';
 import { buildRuntime, closeRuntime } from './runtime.js';
@@ -221,9 +222,9 @@ export class HandyRep {
     return this.guard('manual_failover', () => this.resolve(ActionApi).manualFailover(newmaster, remaster, ignoreLagLimit));
   }
 
-  /** `clone(replicaserver, reclone, clonefrom)`. */
-  async clone(replicaserver: string, reclone = false, clonefrom: string | null = null): Promise<ReturnDictionary> {
-    return this.guard('clone', () => this.resolve(ActionApi).clone(replicaserver, reclone, clonefrom));
+  /** `clone(replicaserver, reclone, clonefrom, force)`: `force` lets a reclone empty a pgdata without PG_VERSION. */
+  async clone(replicaserver: string, reclone = false, clonefrom: string | null = null, force = false): Promise<ReturnDictionary> {
+    return this.guard('clone', () => this.resolve(ActionApi).clone(replicaserver, reclone, clonefrom, force));
   }
 
   /** `enable(servername)`. */
@@ -310,7 +311,7 @@ export class HandyRep {
     const watcher = new MasterWatcher(
       runtime.registry.view(),
       runtime.container.resolve(Tokens.secrets),
-      { user: settings.handyrep.postgres_superuser, database: settings.handyrep.handyrep_db, connectTimeoutMs: settings.handyrep.connect_timeout * 1000 },
+      { user: settings.handyrep.postgres_superuser, database: settings.handyrep.handyrep_db, connectTimeoutMs: settings.handyrep.connect_timeout * 1000, tls: postgresTls(settings) },
       runtime.logger.child({ component: 'watcher' }),
       (master, lostAt) => monitor?.masterLost(master, lostAt),
     );

@@ -108,6 +108,7 @@ export async function buildRuntime(
       ...(carried ? { ring: carried.ring } : {}),
     });
     openedLogger = logger;
+    for (const warning of loaded.warnings ?? []) logger.warn(warning, { component: 'config' });
     const clock = options.capabilities?.clock ?? systemClock;
     const makeRegistry = (state: SavedState | undefined): ServerRegistry =>
       new ServerRegistry(

@@ -27,6 +27,8 @@ export const ErrorCodes = {
   STATE_FILE: 'HR_STATE_FILE',
   NOT_SUPPORTED: 'HR_NOT_SUPPORTED',
   STATE_LOCKED: 'HR_STATE_LOCKED',
+  PG_TLS: 'HR_PG_TLS',
+  CONFIG_PERMISSIONS: 'HR_CONFIG_PERMISSIONS',
 } as const;
 
 /** One of the stable error codes. */

@@ -1,3 +1,5 @@
+// Plugins run on Node.js and some of these types are Node's: the declarations pull in @types/node (a dependency), so a project that uses them needs no types of its own.
+/// <reference types="node" preserve="true" />
 export { PLUGIN_API_VERSION } from './api-version.js';
 export { definePlugin, isPluginDeclaration, PLUGIN_BRAND } from './define-plugin.js';
 export type { PluginDeclaration, PluginSpec } from './define-plugin.js';
@@ -63,7 +65,7 @@ export { absolutePath } from './helpers/absolute-path.js';
 export { inDataDirectory, pgServer } from './helpers/pg-server.js';
 export type { PgServer } from './helpers/pg-server.js';
 export { configString, withPrimaryConninfo } from './helpers/auto-conf.js';
-export { conninfoValue, passfileLine, primaryConninfo } from './helpers/conninfo.js';
+export { conninfoValue, passfileLine, primaryConninfo, replicationTlsPairs } from './helpers/conninfo.js';
 export type { PrimaryConninfoParts } from './helpers/conninfo.js';
 export {
   dataDirectoryProbeScript,
@@ -90,5 +92,7 @@ export { ArchiverMonitor, createTouchFileScript, removeTouchFileScript, startArc
 export type { ArchiverPoll, ArchiverPollRequest, TouchFileRequest } from './archive/touch-file.js';
 export { ARCHIVE_SCRIPT_PATH_SCHEMA, ARCHIVE_SCRIPT_USAGE_CHECK, ARCHIVER_QUERY_TIMEOUT_SCHEMA } from './archive/archive-settings.js';
 export { trustedCas } from './trusted-cas.js';
+export { describeTlsFailure, PG_SSL_MODES, pgTls, pgTlsFromSettings, sslRequestMessage } from './helpers/pg-tls.js';
+export type { PgSslMode, PgTls } from './helpers/pg-tls.js';
 export { recoveryConfirmSchemas } from './recovery-confirm-schema.js';
 export type { RecoveryConfirmSchemas } from './recovery-confirm-schema.js';

@@ -1,8 +1,8 @@
 // The README's library example, run as a user would paste it: a file next to
-// handyrep.conf.example, with @handyrep/core resolvable.
+// a private copy of handyrep.conf.example, with @handyrep/core resolvable.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -23,7 +23,9 @@ describe('README library example', () => {
     const dir = await mkdtemp(join(tmpdir(), 'handyrep-readme-'));
     try {
       await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-      await copyFile(join(repoRoot, 'handyrep.conf.example'), join(dir, 'handyrep.conf.example'));
+      // As the README says: a copy only its owner may read (it holds [passwords]; HandyRep refuses it otherwise).
+      await copyFile(join(repoRoot, 'handyrep.conf.example'), join(dir, 'handyrep.conf'));
+      await chmod(join(dir, 'handyrep.conf'), 0o600);
       const code = libraryExample(await readFile(join(repoRoot, 'README.md'), 'utf8'));
       // Print as JSON too, so the test can check the structure exactly.
       await writeFile(join(dir, 'status.mjs'), code.replace('console.log(await hr.getStatus());', 'const s = await hr.getStatus(); console.log(s); console.error(JSON.stringify(s));'));

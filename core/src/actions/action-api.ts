@@ -147,18 +147,24 @@ export class ActionApi {
     });
   }
 
-  /** `clone(replicaserver, reclone, clonefrom)`: makes a server a replica of the master and starts it. */
-  async clone(replicaserver: unknown, reclone: unknown = false, clonefrom: unknown = null): Promise<ReturnDictionary> {
+  /**
+   * `clone(replicaserver, reclone, clonefrom, force)`: makes a server a
+   * replica of the master and starts it; `force` lets a reclone empty a
+   * pgdata that holds no PostgreSQL data directory.
+   */
+  async clone(replicaserver: unknown, reclone: unknown = false, clonefrom: unknown = null, force: unknown = false): Promise<ReturnDictionary> {
     const target = this.databaseServer(replicaserver, 'replicaserver');
     const overwrite = booleanArgument('reclone', reclone, false);
+    const forced = booleanArgument('force', force, false);
     const source = clonefrom === null || clonefrom === undefined ? undefined : this.databaseServer(clonefrom, 'clonefrom');
-    return this.lock.run(`clone ${target.name}`, () => this.cloneUnlocked(target, overwrite, source));
+    return this.lock.run(`clone ${target.name}`, () => this.cloneUnlocked(target, overwrite, source, forced));
   }
 
   private async cloneUnlocked(
     target: ServerDefinition,
     overwrite: boolean,
     from: ServerDefinition | undefined,
+    force = false,
   ): Promise<ReturnDictionary<{ duration_ms?: number; bytes_copied?: number }>> {
     const master = this.registry.master();
     if (!master) return fail('no enabled master: nothing to clone from');
@@ -175,7 +181,7 @@ export class ActionApi {
     }
     const cloned = await this.plugins
       .forServer('clone', target.name)
-      .clone({ target: target.name, source: source.name, upstream: master.name, reclone: overwrite });
+      .clone({ target: target.name, source: source.name, upstream: master.name, reclone: overwrite, force });
     if (cloned.result !== 'SUCCESS') {
       this.setStatus(target.name, 'down', `clone failed: ${cloned.details}`);
       return fail(`cloning ${target.name} from ${source.name} failed: ${cloned.details}`, { duration_ms: cloned.duration_ms });

@@ -1,4 +1,5 @@
-import type { Logger, Secrets, ServerView } from '@handyrep/plugin-sdk';
+import { pgTls } from '@handyrep/plugin-sdk';
+import type { Logger, PgTls, Secrets, ServerView } from '@handyrep/plugin-sdk';
 import type { HandyRepConfig } from '../config/config-types.js';
 import { PgSqlClient } from '../remote/pg-sql.js';
 import { SshShell } from '../remote/ssh-shell.js';
@@ -29,7 +30,18 @@ export function createRemoteCapabilities(
       database: settings.handyrep_db,
       connectTimeoutMs: settings.connect_timeout * 1000,
       statementTimeoutMs: settings.statement_timeout * 1000,
+      tls: postgresTls(config),
+      remoteTls: [
+        ...(settings.replication_sslmode === '' ? [] : [['sslmode', settings.replication_sslmode] as const]),
+        ...(settings.replication_sslmode === '' || settings.replication_sslrootcert === '' ? [] : [['sslrootcert', settings.replication_sslrootcert] as const]),
+      ],
     },
   });
   return { shell, sql };
+}
+
+/** `[handyrep] pg_sslmode` and its files, read (the loader checked they are readable). */
+export function postgresTls(config: HandyRepConfig): PgTls {
+  const settings = config.handyrep;
+  return pgTls(settings.pg_sslmode, { rootCert: settings.pg_sslrootcert, cert: settings.pg_sslcert, key: settings.pg_sslkey });
 }

@@ -21,6 +21,17 @@ export interface HandyrepSettings {
   web_port: number;
   tls_cert: string;
   tls_key: string;
+  web_allowed_hosts: string;
+  web_login_max_failures: number;
+  web_login_lockout_seconds: number;
+  allow_world_readable_config: boolean;
+  plugin_paths: string;
+  pg_sslmode: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+  pg_sslrootcert: string;
+  pg_sslcert: string;
+  pg_sslkey: string;
+  replication_sslmode: '' | 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+  replication_sslrootcert: string;
   statement_timeout: number;
   plugin_timeout: number;
   clone_timeout: number;

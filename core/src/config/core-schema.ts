@@ -65,6 +65,63 @@ export const handyrepSection: ObjectSchema = {
     web_port: { type: 'integer', minimum: 1, maximum: 65535, default: 8754, description: 'Port of the web API and dashboard.' },
     tls_cert: { type: 'string', default: '', description: 'PEM certificate for HTTPS; with tls_key, the web API speaks TLS only. Relative to the config file.' },
     tls_key: { type: 'string', default: '', description: 'PEM private key for HTTPS. Relative to the config file.' },
+    web_allowed_hosts: {
+      type: 'string',
+      default: '',
+      description:
+        'Comma-separated host names (or addresses) the web API answers to, besides web_listen, localhost and 127.0.0.1 (and, for a wildcard web_listen, this machine\'s own addresses and host name). A request whose Host header names anything else is refused with 403 (DNS rebinding).',
+    },
+    web_login_max_failures: {
+      type: 'integer',
+      minimum: 1,
+      default: 10,
+      description: 'Failed web API logins one client address may make within web_login_lockout_seconds; beyond that it gets 429 until the period has passed.',
+    },
+    web_login_lockout_seconds: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 60,
+      description: 'The window failed logins are counted in, and how long a client address that made too many gets 429.',
+    },
+    allow_world_readable_config: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Start even when this file holds [passwords] and others may read it. Without it, HandyRep refuses to start on such a file (and warns when group or others may read the file at all).',
+    },
+    plugin_paths: {
+      type: 'string',
+      default: '',
+      description:
+        "Comma-separated directories whose node_modules hold plugin packages (a directory named node_modules is used as it is), searched after HandyRep's own installation. Relative to the config file. Neither the config file's directory nor its parents are searched otherwise.",
+    },
+    pg_sslmode: {
+      type: 'string',
+      enum: ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'],
+      default: 'prefer',
+      description:
+        "TLS for every PostgreSQL connection of HandyRep and its plugins (checks, the master watcher, actions), as libpq's sslmode: prefer tries TLS and talks in clear only to a server without TLS; require insists on TLS; verify-ca also checks the certificate against pg_sslrootcert; verify-full also checks that it names the server's hostname. A certificate that does not verify is always refused (HR_PG_TLS).",
+    },
+    pg_sslrootcert: {
+      type: 'string',
+      default: '',
+      description: "PEM CA certificate(s) a server's certificate must chain to (with require or prefer it is then checked as with verify-ca); empty: Node's public CAs. Relative to the config file.",
+    },
+    pg_sslcert: { type: 'string', default: '', description: 'PEM client certificate for certificate authentication (pg_hba.conf cert); with pg_sslkey. Relative to the config file.' },
+    pg_sslkey: { type: 'string', default: '', description: 'PEM private key of pg_sslcert. Relative to the config file.' },
+    replication_sslmode: {
+      type: 'string',
+      pattern: '^(disable|allow|prefer|require|verify-ca|verify-full)?$',
+      default: '',
+      description:
+        "sslmode (disable, allow, prefer, require, verify-ca or verify-full) written into each replica's primary_conninfo by clones and remastering, and given to pg_basebackup and pg_rewind on the database hosts; empty writes none (libpq's default, prefer).",
+    },
+    replication_sslrootcert: {
+      type: 'string',
+      pattern: '^(/[^\\x00-\\x1f]*)?$',
+      default: '',
+      description: "sslrootcert written into each replica's primary_conninfo with replication_sslmode: an absolute path on the database hosts; empty writes none (libpq's default, ~/.postgresql/root.crt of the postgres user).",
+    },
     statement_timeout: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'Seconds any HandyRep SQL statement may run.' },
     plugin_timeout: {
       type: 'number',

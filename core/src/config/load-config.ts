@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError, ErrorCodes, errorMessage, PluginLoadError } from '@handyrep/plugin-sdk';
@@ -35,6 +37,8 @@ export interface LoadedConfig {
   plugins: Map<string, LoadedPlugin>;
   /** Every plugin reference, for wiring plugins to keys. */
   references: PluginReference[];
+  /** Things the operator should fix that do not stop HandyRep (e.g. a config file others may read), logged at start. */
+  warnings?: string[];
 }
 
 /** Options of loadConfig. */
@@ -69,6 +73,16 @@ export function collectPluginReferences(raw: RawConfig): PluginReference[] {
     }
   }
   return references;
+}
+
+/** `[handyrep] plugin_paths`: comma-separated directories, relative to the config file's directory. */
+export function pluginPathsOf(value: unknown, dir: string): string[] {
+  if (typeof value !== 'string') return [];
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => expandPath(entry, dir));
 }
 
 function expandPath(path: string, dir: string): string {
@@ -109,6 +123,8 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
   const { raw, positions } = await readIniFile(file);
   const references = [...collectPluginReferences(raw), ...(options.extraReferences ?? [])];
 
+  // Plugins are loaded before the file is validated (their schemas are part of it), so this one key is read raw.
+  const pluginPaths = pluginPathsOf(section(raw, 'handyrep')['plugin_paths'], dir);
   const problems: ConfigProblem[] = [];
   const plugins = new Map<string, LoadedPlugin>();
   const failedNames = new Set<string>();
@@ -118,6 +134,7 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
     try {
       loaded ??= await loadPlugin(reference.name, {
         baseDir: dir,
+        pluginPaths,
         expectedKind: reference.kind,
         configKey: `[${reference.section}] ${reference.key}`,
       });
@@ -149,7 +166,7 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
     problems.push(problem.section.startsWith('plugins.') ? { ...problem, code: ErrorCodes.PLUGIN_CONFIG_INVALID } : problem);
   }
   const config = outcome.config as unknown as HandyRepConfig;
-  if (problems.length === 0) problems.push(...crossChecks(config));
+  if (problems.length === 0) problems.push(...crossChecks(config, dir));
 
   if (problems.length > 0) {
     const sorted = sortByPosition(problems, positions);
@@ -169,7 +186,35 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
   settings.ssh_known_hosts = expandPath(settings.ssh_known_hosts, dir);
   settings.tls_cert = expandPath(settings.tls_cert, dir);
   settings.tls_key = expandPath(settings.tls_key, dir);
-  return { file, dir, config, plugins, references };
+  settings.pg_sslrootcert = expandPath(settings.pg_sslrootcert, dir);
+  settings.pg_sslcert = expandPath(settings.pg_sslcert, dir);
+  settings.pg_sslkey = expandPath(settings.pg_sslkey, dir);
+  const warnings = await checkFileMode(file, config);
+  return { file, dir, config, plugins, references, warnings };
+}
+
+/**
+ * The config file's mode: a file holding [passwords] that others may read is
+ * refused (HR_CONFIG_PERMISSIONS) unless allow_world_readable_config says
+ * otherwise; one that group or others may read is a warning.
+ */
+async function checkFileMode(file: string, config: HandyRepConfig): Promise<string[]> {
+  const mode = (await stat(file)).mode & 0o777;
+  const hasPasswords = Object.keys(config.passwords).length > 0;
+  const octal = mode.toString(8).padStart(3, '0');
+  if (hasPasswords && (mode & 0o004) !== 0 && !config.handyrep.allow_world_readable_config) {
+    const problem = {
+      section: 'passwords',
+      key: '',
+      message: `${file} holds passwords and any user of this machine may read it (mode ${octal}); run chmod 600 (or 640 for a group you trust) on it, or set [handyrep] allow_world_readable_config = true`,
+      code: ErrorCodes.CONFIG_PERMISSIONS,
+    };
+    throw new ConfigError(ErrorCodes.CONFIG_PERMISSIONS, `configuration file ${file}: ${problem.message}`, [problem], file);
+  }
+  if ((mode & 0o044) !== 0) {
+    return [`configuration file ${file} may be read by ${(mode & 0o004) !== 0 ? 'any user' : 'its group'} (mode ${octal})${hasPasswords ? ' and holds passwords' : ''}; chmod 600 it`];
+  }
+  return [];
 }
 
 function uniqueDeclarations(plugins: Map<string, LoadedPlugin>): PluginDeclaration[] {
@@ -179,10 +224,22 @@ function uniqueDeclarations(plugins: Map<string, LoadedPlugin>): PluginDeclarati
 }
 
 /** Rules that span keys, checked once the schema is satisfied. */
-function crossChecks(config: HandyRepConfig): ConfigProblem[] {
+function crossChecks(config: HandyRepConfig, dir: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if ((config.handyrep.tls_cert === '') !== (config.handyrep.tls_key === '')) {
     problems.push({ section: 'handyrep', key: config.handyrep.tls_cert === '' ? 'tls_cert' : 'tls_key', message: 'tls_cert and tls_key go together' });
+  }
+  if ((config.handyrep.pg_sslcert === '') !== (config.handyrep.pg_sslkey === '')) {
+    problems.push({ section: 'handyrep', key: config.handyrep.pg_sslcert === '' ? 'pg_sslcert' : 'pg_sslkey', message: 'pg_sslcert and pg_sslkey go together' });
+  }
+  for (const key of ['pg_sslrootcert', 'pg_sslcert', 'pg_sslkey'] as const) {
+    const value = config.handyrep[key];
+    if (value === '') continue;
+    try {
+      accessSync(expandPath(value, dir), constants.R_OK);
+    } catch (err) {
+      problems.push({ section: 'handyrep', key, message: `cannot read ${expandPath(value, dir)}: ${errorMessage(err)}` });
+    }
   }
   const archiveServer = config.archive.archive_server;
   if (archiveServer !== '' && !(archiveServer in config.servers)) {

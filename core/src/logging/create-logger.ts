@@ -264,8 +264,9 @@ function renameReserved(fields: unknown): unknown {
 // A process killed mid-write can leave a line without its newline; the first
 // line of the next process would be glued to it and both lost to the reader.
 function terminateTornLine(file: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const fd = openSync(file, 'a+');
+  mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
+  // Created here, before pino opens it: a new log file is the owner's only (it names servers, users and failures).
+  const fd = openSync(file, 'a+', 0o600);
   try {
     const { size } = fstatSync(fd);
     if (size === 0) return;

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { errorMessage } from '@handyrep/plugin-sdk';
-import type { Logger, Secrets, ServerView } from '@handyrep/plugin-sdk';
+import { describeTlsFailure, errorMessage } from '@handyrep/plugin-sdk';
+import type { Logger, PgTls, Secrets, ServerView } from '@handyrep/plugin-sdk';
 
 /** Connection settings of the watcher. */
 export interface MasterWatcherSettings {
@@ -10,6 +10,8 @@ export interface MasterWatcherSettings {
   database: string;
   /** `connect_timeout` in ms. */
   connectTimeoutMs: number;
+  /** `pg_sslmode` and its files, as every other connection uses them. */
+  tls?: PgTls;
 }
 
 /**
@@ -25,6 +27,10 @@ export class MasterWatcher {
   private closed = false;
   /** Settles the watch() whose connection is in progress (as not watching). */
   private abandonConnect: (() => void) | undefined;
+  /** Hosts that answered that they have no TLS (pg_sslmode prefer): watched in clear from then on. */
+  private readonly withoutTls = new Set<string>();
+  /** The TLS problem last logged, so a refused watch is logged once, not every check. */
+  private lastTlsProblem: string | undefined;
 
   constructor(
     private readonly servers: ServerView,
@@ -43,9 +49,24 @@ export class MasterWatcher {
   async watch(master: string): Promise<boolean> {
     if (this.closed) return false;
     if (this.watching === master && this.client) return true;
+    const tls = this.settings.tls;
+    const host = this.servers.get(master).hostname;
+    const tlsFirst = tls?.tlsFirst === true && !(tls.plainAllowed && this.withoutTls.has(host));
+    const outcome = await this.connect(master, tlsFirst);
+    if (outcome === 'no-tls' && tls?.plainAllowed) {
+      // pg_sslmode prefer and a server without TLS: in clear, as every other connection to it.
+      this.withoutTls.add(host);
+      return (await this.connect(master, false)) === 'connected';
+    }
+    return outcome === 'connected';
+  }
+
+  private async connect(master: string, useTls: boolean): Promise<'connected' | 'failed' | 'no-tls'> {
     this.release();
     const definition = this.servers.get(master);
     const client = new pg.Client({
+      // Always explicit, so PGSSLMODE in the environment never decides instead of pg_sslmode.
+      ssl: useTls && this.settings.tls ? this.settings.tls.options(definition.hostname) : false,
       host: definition.hostname,
       port: definition.port,
       user: this.settings.user,
@@ -83,9 +104,12 @@ export class MasterWatcher {
     connecting.catch(() => undefined);
     try {
       const outcome = await Promise.race([connecting, abandoned]);
-      if (outcome === 'connected' && this.client === client) return true;
+      if (outcome === 'connected' && this.client === client) {
+        this.lastTlsProblem = undefined;
+        return 'connected';
+      }
       reported = true;
-      return false;
+      return 'failed';
     } catch (err) {
       if (this.client === client) {
         this.client = undefined;
@@ -93,8 +117,14 @@ export class MasterWatcher {
       }
       reported = true;
       client.end().catch(() => undefined);
-      this.logger.debug(`cannot hold a connection to master ${master}: ${errorMessage(err)}`, { server: master, component: 'watcher' });
-      return false;
+      if (useTls && /does not support SSL connections/i.test(errorMessage(err))) return 'no-tls';
+      const tlsProblem = this.settings.tls === undefined ? undefined : describeTlsFailure(err, this.settings.tls);
+      if (tlsProblem !== undefined && tlsProblem !== this.lastTlsProblem) {
+        // Once per distinct problem: the monitor retries the watch every check.
+        this.lastTlsProblem = tlsProblem;
+        this.logger.warn(`refusing to watch master ${master}: ${tlsProblem}`, { server: master, component: 'watcher' });
+      } else this.logger.debug(`cannot hold a connection to master ${master}: ${errorMessage(err)}`, { server: master, component: 'watcher' });
+      return 'failed';
     } finally {
       if (this.abandonConnect === abandon) this.abandonConnect = undefined;
     }

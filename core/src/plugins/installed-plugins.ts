@@ -22,12 +22,13 @@ function safeList(dir: string): string[] {
 }
 
 /**
- * Config names of the plugin packages visible from `dirs` (and their parents),
- * for "what is installed" in loader errors.
+ * Config names of the plugin packages visible from `dirs` (and their parents,
+ * as Node resolves HandyRep's own packages) and in the `node_modules`
+ * directories `exactly` (not their parents), for "what is installed" in loader errors.
  */
-export function installedPluginNames(dirs: readonly string[]): string[] {
+export function installedPluginNames(dirs: readonly string[], exactly: readonly string[] = []): string[] {
   const names = new Set<string>();
-  for (const nodeModules of new Set(dirs.flatMap(nodeModulesUpFrom))) {
+  for (const nodeModules of new Set([...dirs.flatMap(nodeModulesUpFrom), ...exactly])) {
     for (const entry of safeList(join(nodeModules, '@handyrep'))) {
       const name = configNameOfPackage(`@handyrep/${entry}`);
       if (name) names.add(name);

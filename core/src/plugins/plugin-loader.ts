@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import {
@@ -30,8 +30,14 @@ export interface LoadedPlugin {
 
 /** Where and how to load a plugin. */
 export interface LoadPluginOptions {
-  /** Directory relative names and paths are resolved from (the config file's directory). */
+  /** Directory plugin paths (`./x`) are resolved from (the config file's directory); never searched for packages. */
   baseDir: string;
+  /**
+   * Absolute directories holding plugin packages (`[handyrep] plugin_paths`):
+   * each one's `node_modules` (or the directory itself when it is a
+   * `node_modules`), searched after HandyRep's own installation. Their parents are not searched.
+   */
+  pluginPaths?: readonly string[];
   /** The kind the config key expects; a different declared kind is an error. */
   expectedKind?: PluginKind;
   /** The config key that named the plugin, for error messages. */
@@ -40,15 +46,39 @@ export interface LoadPluginOptions {
 
 const coreDir = dirname(new URL(import.meta.url).pathname);
 
-function resolveFrom(baseDir: string, specifier: string): string | undefined {
-  for (const base of [join(baseDir, 'handyrep.conf'), join(coreDir, 'index.js')]) {
-    try {
-      return createRequire(base).resolve(specifier);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-    }
+/** The node_modules directory a plugin_paths entry stands for. */
+function packagesDir(pluginPath: string): string {
+  return basename(pluginPath) === 'node_modules' ? pluginPath : join(pluginPath, 'node_modules');
+}
+
+function tryResolve(from: string, specifier: string): string | undefined {
+  try {
+    return createRequire(from).resolve(specifier);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    return undefined;
+  }
+}
+
+/**
+ * A package is looked for in HandyRep's own installation (where its own
+ * dependencies come from), then in each plugin_paths directory, and only
+ * there: Node would go on up the parents of a directory, where anyone who can
+ * write a `node_modules` could shadow a plugin, so a hit outside it is ignored.
+ */
+function resolvePackage(specifier: string, pluginPaths: readonly string[]): string | undefined {
+  const own = tryResolve(join(coreDir, 'index.js'), specifier);
+  if (own) return own;
+  for (const pluginPath of pluginPaths) {
+    const packages = packagesDir(pluginPath);
+    const found = tryResolve(join(dirname(packages), 'handyrep-plugin-resolution.js'), specifier);
+    if (found && found.startsWith(`${packages}${sep}`)) return found;
   }
   return undefined;
+}
+
+function resolvePath(path: string): string | undefined {
+  return tryResolve(join(coreDir, 'index.js'), path);
 }
 
 function packageInfo(entryPath: string): { name: string | undefined; version: string | undefined } {
@@ -77,19 +107,21 @@ function where(options: LoadPluginOptions): string {
 export async function loadPlugin(name: string, options: LoadPluginOptions): Promise<LoadedPlugin> {
   const candidates = pluginCandidates(name, options.baseDir);
   const lookedFor = candidates.map((candidate) => candidate.specifier).join(' or ');
+  const pluginPaths = options.pluginPaths ?? [];
   let entryPath: string | undefined;
   for (const candidate of candidates) {
-    entryPath = resolveFrom(options.baseDir, candidate.specifier);
+    entryPath = candidate.isPath ? resolvePath(candidate.specifier) : resolvePackage(candidate.specifier, pluginPaths);
     if (entryPath) break;
   }
   if (!entryPath) {
-    const installed = installedPluginNames([options.baseDir, coreDir]);
+    const installed = installedPluginNames([coreDir], pluginPaths.map(packagesDir));
     throw new PluginLoadError(
       ErrorCodes.PLUGIN_NOT_FOUND,
       name,
       lookedFor,
       `plugin '${name}'${where(options)} not found: looked for ${lookedFor}. ` +
-        `Installed plugins: ${installed.length > 0 ? installed.join(', ') : 'none'}. Did you forget to install it?`,
+        `Installed plugins: ${installed.length > 0 ? installed.join(', ') : 'none'}. Did you forget to install it? ` +
+        '(Packages are looked for in HandyRep\'s own installation and in [handyrep] plugin_paths only.)',
     );
   }
 

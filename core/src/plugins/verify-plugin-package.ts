@@ -10,8 +10,11 @@ import { loadPlugin } from './plugin-loader.js';
  * schema validation with defaults, then a creation with a context of fakes.
  */
 export async function verifyPluginPackage(spec: string, options: VerifyPluginOptions = {}): Promise<VerifyPluginReport> {
+  const baseDir = options.baseDir ?? process.cwd();
+  // The plugin author's own project is where their package is installed: searched like a plugin_paths entry.
   const loaded = await loadPlugin(spec, {
-    baseDir: options.baseDir ?? process.cwd(),
+    baseDir,
+    pluginPaths: [baseDir],
     ...(options.kind ? { expectedKind: options.kind } : {}),
   });
   const { declaration } = loaded;

@@ -1,5 +1,6 @@
 import { Socket } from 'node:net';
-import type { Secrets, ServerView, SqlClient, SqlRow, SqlSession, SqlTarget } from '@handyrep/plugin-sdk';
+import type { ConnectionOptions } from 'node:tls';
+import type { PgTls, Secrets, ServerView, SqlClient, SqlRow, SqlSession, SqlTarget } from '@handyrep/plugin-sdk';
 import { BadArgumentError } from '@handyrep/plugin-sdk';
 import pg from 'pg';
 import { buildConninfo } from './libpq-conninfo.js';
@@ -16,6 +17,10 @@ export interface PgSqlSettings {
   connectTimeoutMs: number;
   /** `statement_timeout`: per statement, enforced by the server and, as a backstop, by the client. */
   statementTimeoutMs: number;
+  /** `pg_sslmode` and its files; no TLS at all when absent. */
+  tls?: PgTls;
+  /** `sslmode`/`sslrootcert` for connection strings used by tools on database hosts (replication_sslmode). */
+  remoteTls?: readonly (readonly [string, string])[];
 }
 
 /** What PgSqlClient is built from. */
@@ -41,6 +46,15 @@ const CLIENT_TIMEOUT_GRACE_MS = 500;
 
 /** How long a polite `end()` may take before the socket is destroyed (a stopped server never answers it). */
 const END_GRACE_MS = 1000;
+
+/** How long a server that answered "no TLS" is spoken to in clear first (pg_sslmode prefer), sparing a second connection each time. */
+const NO_TLS_MEMORY_MS = 60_000;
+
+/** pg's words when a server answers an SSLRequest with 'N'. */
+const NO_TLS_OFFERED = /does not support SSL connections/i;
+
+/** The server's words when pg_hba.conf has only hostssl lines for us (pg_sslmode allow then retries with TLS). */
+const NEEDS_TLS = /no encryption/i;
 
 interface ResolvedTarget {
   server: string;
@@ -71,11 +85,15 @@ export class PgSqlClient implements SqlClient {
   private readonly servers: ServerView;
   private readonly secrets: Secrets;
   private readonly settings: PgSqlSettings;
+  private readonly tls: PgTls | undefined;
+  /** host:port → until when a server that said it has no TLS is spoken to in clear first. */
+  private readonly withoutTls = new Map<string, number>();
 
   constructor(options: PgSqlClientOptions) {
     this.servers = options.servers;
     this.secrets = options.secrets;
     this.settings = options.settings;
+    this.tls = options.settings.tls;
   }
 
   /** Opens a connection, runs one statement with `$n` parameters, closes it. */
@@ -88,8 +106,78 @@ export class PgSqlClient implements SqlClient {
     const resolved = this.resolve(target);
     const where = `server ${resolved.server} (${resolved.user}@${resolved.host}:${resolved.port}/${resolved.database})`;
     const failure = (phase: SqlFailureContext['phase'], timeoutMs: number) => (err: unknown) =>
-      toSqlFailure(err, { where, phase, timeoutMs, password: resolved.password });
+      toSqlFailure(err, { where, phase, timeoutMs, password: resolved.password, ...(this.tls ? { tls: this.tls } : {}) });
 
+    const { client, socket, errors } = await this.connect(resolved, target, failure);
+    try {
+      const session: SqlSession = {
+        query: async <Row extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<Row[]> => {
+          if (errors.broken !== undefined) {
+            throw new SqlError(`${where}: the session is no longer usable: ${failure('query', resolved.statementTimeoutMs)(errors.broken).message}`, undefined);
+          }
+          try {
+            const result = await client.query<Row>(text, params === undefined ? undefined : [...params]);
+            return result.rows;
+          } catch (err) {
+            const mapped = failure('query', resolved.statementTimeoutMs)(err);
+            if (/query read timeout/i.test(String((err as Error | undefined)?.message))) {
+              // pg leaves the hung statement active; later statements would queue behind it.
+              errors.broken ??= err;
+              socket()?.destroy();
+            }
+            throw mapped;
+          }
+        },
+      };
+      return await work(session);
+    } finally {
+      await this.end(client, socket());
+    }
+  }
+
+  /**
+   * Opens a connection as pg_sslmode says: TLS first (prefer and stricter),
+   * in clear again when a prefer server answers that it has no TLS, or in
+   * clear first and with TLS again when an allow server insists. All attempts
+   * share the one connect time-out.
+   */
+  private async connect(
+    resolved: ResolvedTarget,
+    target: SqlTarget,
+    failure: (phase: SqlFailureContext['phase'], timeoutMs: number) => (err: unknown) => Error,
+  ): Promise<{ client: pg.Client; socket: () => Socket | undefined; errors: { broken: unknown } }> {
+    const tls = this.tls;
+    const key = `${resolved.host}:${resolved.port}`;
+    const knownWithoutTls = (this.withoutTls.get(key) ?? 0) > Date.now();
+    let ssl: ConnectionOptions | false = tls?.tlsFirst && !(tls.plainAllowed && knownWithoutTls) ? tls.options(resolved.host) : false;
+    const deadline = Date.now() + resolved.connectTimeoutMs;
+    for (let attempt = 1; ; attempt += 1) {
+      const opened = this.open(resolved, target, ssl, Math.max(1, deadline - Date.now()));
+      try {
+        await opened.client.connect();
+        return opened;
+      } catch (err) {
+        await this.end(opened.client, opened.socket());
+        if (attempt === 1 && tls && ssl !== false && tls.plainAllowed && NO_TLS_OFFERED.test(String((err as Error | undefined)?.message))) {
+          this.withoutTls.set(key, Date.now() + NO_TLS_MEMORY_MS);
+          ssl = false;
+          continue;
+        }
+        if (attempt === 1 && tls?.mode === 'allow' && ssl === false && NEEDS_TLS.test(String((err as Error | undefined)?.message))) {
+          ssl = tls.options(resolved.host);
+          continue;
+        }
+        throw failure('connect', resolved.connectTimeoutMs)(err);
+      }
+    }
+  }
+
+  private open(
+    resolved: ResolvedTarget,
+    target: SqlTarget,
+    ssl: ConnectionOptions | false,
+    connectTimeoutMs: number,
+  ): { client: pg.Client; socket: () => Socket | undefined; errors: { broken: unknown } } {
     let socket: Socket | undefined;
     const config: pg.ClientConfig = {
       host: resolved.host,
@@ -97,11 +185,13 @@ export class PgSqlClient implements SqlClient {
       user: resolved.user,
       database: resolved.database,
       application_name: 'handyrep',
-      connectionTimeoutMillis: resolved.connectTimeoutMs,
+      connectionTimeoutMillis: connectTimeoutMs,
       ...(target.serverStatementTimeout === false ? {} : { statement_timeout: resolved.statementTimeoutMs }),
       query_timeout: resolved.statementTimeoutMs + CLIENT_TIMEOUT_GRACE_MS,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
+      // Always explicit, so PGSSLMODE in the environment never decides instead of pg_sslmode.
+      ssl,
       // Our own socket, so a connection stuck on a silent server can always be destroyed.
       stream: () => {
         socket = new Socket();
@@ -111,45 +201,17 @@ export class PgSqlClient implements SqlClient {
     if (resolved.password !== undefined) config.password = resolved.password;
     const client = new pg.Client(config);
     // The session is unusable after an asynchronous error; without a listener it would crash the process.
-    let broken: unknown;
+    const errors: { broken: unknown } = { broken: undefined };
     client.on('error', (err) => {
-      broken ??= err;
+      errors.broken ??= err;
     });
-
-    try {
-      try {
-        await client.connect();
-      } catch (err) {
-        throw failure('connect', resolved.connectTimeoutMs)(err);
-      }
-      const session: SqlSession = {
-        query: async <Row extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<Row[]> => {
-          if (broken !== undefined) {
-            throw new SqlError(`${where}: the session is no longer usable: ${failure('query', resolved.statementTimeoutMs)(broken).message}`, undefined);
-          }
-          try {
-            const result = await client.query<Row>(text, params === undefined ? undefined : [...params]);
-            return result.rows;
-          } catch (err) {
-            const mapped = failure('query', resolved.statementTimeoutMs)(err);
-            if (/query read timeout/i.test(String((err as Error | undefined)?.message))) {
-              // pg leaves the hung statement active; later statements would queue behind it.
-              broken ??= err;
-              socket?.destroy();
-            }
-            throw mapped;
-          }
-        },
-      };
-      return await work(session);
-    } finally {
-      await this.end(client, socket);
-    }
+    return { client, socket: () => socket, errors };
   }
 
   /**
    * A libpq connection string for `target` without any password (host, port,
-   * user, dbname, connect_timeout, then `extra` in order, overriding); for
+   * user, dbname, connect_timeout, replication_sslmode and
+   * replication_sslrootcert when set, then `extra` in order, overriding); for
    * primary_conninfo, pg_basebackup -d and the like, which take the password
    * from a .pgpass file.
    */
@@ -162,6 +224,7 @@ export class PgSqlClient implements SqlClient {
       ['dbname', resolved.database],
       // libpq takes whole seconds, and 0 means "wait forever": round up.
       ['connect_timeout', String(Math.max(1, Math.ceil(resolved.connectTimeoutMs / 1000)))],
+      ...(this.settings.remoteTls ?? []),
     ]);
     for (const [key, value] of Object.entries(extra ?? {})) pairs.set(key, value);
     return buildConninfo([...pairs]);

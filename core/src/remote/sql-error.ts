@@ -1,4 +1,5 @@
-import { ErrorCodes, HandyRepError, TimeoutError, errorMessage } from '@handyrep/plugin-sdk';
+import { describeTlsFailure, ErrorCodes, HandyRepError, TimeoutError, errorMessage } from '@handyrep/plugin-sdk';
+import type { PgTls } from '@handyrep/plugin-sdk';
 
 /** A SQL call that failed; `sqlState` is PostgreSQL's SQLSTATE when the server sent one (e.g. 28P01, 57P03). */
 export class SqlError extends HandyRepError {
@@ -8,6 +9,13 @@ export class SqlError extends HandyRepError {
   constructor(message: string, sqlState: string | undefined, options?: { cause?: unknown }) {
     super(ErrorCodes.SQL, message, options);
     this.sqlState = sqlState;
+  }
+}
+
+/** A connection refused for TLS reasons: the server's certificate did not verify, or it offers no TLS that pg_sslmode requires. */
+export class PgTlsError extends HandyRepError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCodes.PG_TLS, message, options);
   }
 }
 
@@ -21,6 +29,8 @@ export interface SqlFailureContext {
   timeoutMs: number;
   /** The password used, so it can be scrubbed from anything echoed back; never put into the message. */
   password: string | undefined;
+  /** The TLS settings in force, to explain a TLS failure. */
+  tls?: PgTls;
 }
 
 function sqlStateOf(err: unknown): string | undefined {
@@ -56,6 +66,8 @@ export function toSqlFailure(err: unknown, context: SqlFailureContext): HandyRep
     return new TimeoutError(`statement on ${context.where} cancelled by statement_timeout (${context.timeoutMs} ms)`, options);
   }
   if (sqlState !== undefined) return new SqlError(`${context.where}: ${text} (SQLSTATE ${sqlState})`, sqlState, options);
+  const tlsProblem = context.tls === undefined ? undefined : describeTlsFailure(err, context.tls);
+  if (tlsProblem !== undefined) return new PgTlsError(`refusing ${context.where}: ${tlsProblem}`, options);
   const verb = context.phase === 'connect' ? 'cannot connect to' : 'query failed on';
   return new SqlError(`${verb} ${context.where}: ${text}`, undefined, options);
 }

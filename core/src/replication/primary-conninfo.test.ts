@@ -41,7 +41,8 @@ describe('primary_conninfo handling', () => {
     assert.throws(() => parseConninfo('=x'), /malformed/);
   });
 
-  it('quotes SQL literals', () => {
-    assert.equal(sqlLiteral("a'b"), "'a''b'");
+  it('quotes SQL literals as escape strings', () => {
+    assert.equal(sqlLiteral("a'b"), "E'a''b'");
+    assert.equal(sqlLiteral('a\\b'), "E'a\\\\b'");
   });
 });

@@ -70,8 +70,22 @@ export function retargetConninfo(current: string, host: string, port: number, ap
   return formatConninfo(pairs);
 }
 
-/** A SQL string literal (standard_conforming_strings on, as since 9.1). */
+/**
+ * A SQL string literal that means the same text whatever the session's
+ * standard_conforming_strings is: an escape string (E'...') with `\` and `'`
+ * doubled, which the server reads identically with the setting on or off.
+ */
 export function sqlLiteral(value: string): string {
   if (value.includes('\0')) throw new TypeError('a SQL literal cannot contain a NUL byte');
-  return `'${value.replace(/'/g, "''")}'`;
+  return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/**
+ * `ALTER SYSTEM SET name = 'value'` as one statement on its own (ALTER SYSTEM
+ * cannot run in a transaction block, so it must never share a query string
+ * with another statement, and it takes no bind parameters).
+ */
+export function alterSystemStatement(name: string, value: string): string {
+  if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/.test(name)) throw new TypeError(`'${name}' is not a configuration parameter name`);
+  return `ALTER SYSTEM SET ${name} = ${sqlLiteral(value)}`;
 }

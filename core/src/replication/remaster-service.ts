@@ -1,15 +1,25 @@
 import 'reflect-metadata';
-import { errorMessage, fail, success } from '@handyrep/plugin-sdk';
-import type { Clock, Logger, ReturnDictionary, Secrets, SqlClient } from '@handyrep/plugin-sdk';
+import { posix } from 'node:path';
+import { errorMessage, fail, passfileLine, replicationTlsPairs, success } from '@handyrep/plugin-sdk';
+import type { Clock, Logger, RemoteShell, ReturnDictionary, Secrets, SettingsView, SqlClient } from '@handyrep/plugin-sdk';
 import { inject, injectable } from 'tsyringe';
 import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
-import { formatConninfo, retargetConninfo, sqlLiteral } from './primary-conninfo.js';
+import { alterSystemStatement, formatConninfo, parseConninfo, retargetConninfo } from './primary-conninfo.js';
 
 /** How long a remastered replica may take to stream from its new upstream. */
 const FOLLOW_TIMEOUT_MS = 15_000;
+
+/** The passfile remastering writes, in the replica's data directory: the clone plugins' default name, so a clone and a remaster share one file. */
+export const REMASTER_PASSFILE = 'handyrep-replication.pgpass';
+
+/** What a replica's new primary_conninfo needs besides the text: a passfile to write first, when a password must move out of it. */
+interface PlannedConninfo {
+  conninfo: string;
+  passfile?: { path: string; content: string };
+}
 
 /** A remaster's return dictionary. */
 export type RemasterResult = ReturnDictionary<{ method?: 'reload' | 'restart'; duration_ms: number }>;
@@ -29,6 +39,8 @@ export class RemasterService {
     @inject(Tokens.config) private readonly loaded: LoadedConfig,
     @inject(Tokens.logger) private readonly logger: Logger,
     @inject(Tokens.clock) private readonly clock: Clock,
+    @inject(Tokens.shell) private readonly shell: RemoteShell,
+    @inject(Tokens.settings) private readonly settings: SettingsView,
   ) {}
 
   private target(server: string): { server: string; connectTimeoutMs: number; statementTimeoutMs: number } {
@@ -45,16 +57,17 @@ export class RemasterService {
     let method = 'reload' as 'reload' | 'restart';
     try {
       await this.sql.withSession(this.target(replica), async (session) => {
-        const rows = await session.query<{ version: string; conninfo: string; in_recovery: boolean }>(
-          "SELECT current_setting('server_version_num') AS version, current_setting('primary_conninfo') AS conninfo, pg_is_in_recovery() AS in_recovery",
+        const rows = await session.query<{ version: string; conninfo: string; in_recovery: boolean; data_directory: string }>(
+          "SELECT current_setting('server_version_num') AS version, current_setting('primary_conninfo') AS conninfo, pg_is_in_recovery() AS in_recovery, current_setting('data_directory') AS data_directory",
         );
         const row = rows[0];
         if (!row?.in_recovery) throw new Error(`${replica} is not in recovery; only a replica can be remastered`);
-        const conninfo =
-          row.conninfo.trim() === ''
-            ? this.freshConninfo(replica, upstreamDef.hostname, upstreamDef.port)
-            : retargetConninfo(row.conninfo, upstreamDef.hostname, upstreamDef.port, replica);
-        await session.query(`ALTER SYSTEM SET primary_conninfo = ${sqlLiteral(conninfo)}`);
+        const planned = this.plan(replica, row.conninfo, row.data_directory, upstreamDef.hostname, upstreamDef.port);
+        if (planned.passfile) {
+          // Before primary_conninfo names it: the replica reconnects as soon as it reloads.
+          await this.shell.writeFile(replica, planned.passfile.path, planned.passfile.content, { mode: 0o600, timeoutMs: this.loaded.config.handyrep.ssh_timeout * 1000 });
+        }
+        await session.query(alterSystemStatement('primary_conninfo', planned.conninfo));
         if (Number(row.version) >= 130000) await session.query('SELECT pg_reload_conf()');
         else method = 'restart';
       });
@@ -73,16 +86,34 @@ export class RemasterService {
     return success(`${replica} streams from ${upstream}`, { method, duration_ms: elapsed() });
   }
 
-  private freshConninfo(replica: string, host: string, port: number): string {
-    const pairs: [string, string][] = [
-      ['host', host],
-      ['port', String(port)],
-      ['user', this.loaded.config.handyrep.replication_user],
-      ['application_name', replica],
-    ];
-    const password = this.secrets.get('replication_password');
-    if (password !== undefined) pairs.push(['password', password]);
-    return formatConninfo(pairs);
+  /**
+   * The replica's primary_conninfo pointed at the new upstream, never with a
+   * password in it (it would sit in postgresql.auto.conf and show in
+   * pg_settings): an empty one gets host, port, user and a passfile holding
+   * `[passwords] replication_password`; an existing one keeps its keys, and a
+   * `password=` in it moves into that passfile. `replication_sslmode` and
+   * `replication_sslrootcert`, when set, replace the TLS keys.
+   */
+  private plan(replica: string, current: string, dataDirectory: string, host: string, port: number): PlannedConninfo {
+    const tls = replicationTlsPairs(this.settings);
+    const tlsKeys = new Set(tls.map(([key]) => key));
+    const passfilePath = posix.join(dataDirectory, REMASTER_PASSFILE);
+    if (current.trim() === '') {
+      const user = this.loaded.config.handyrep.replication_user;
+      const password = this.secrets.get('replication_password');
+      const pairs: [string, string][] = [['host', host], ['port', String(port)], ['user', user]];
+      if (password !== undefined) pairs.push(['passfile', passfilePath]);
+      pairs.push(...tls, ['application_name', replica]);
+      return { conninfo: formatConninfo(pairs), ...(password === undefined ? {} : { passfile: { path: passfilePath, content: passfileLine(user, password) } }) };
+    }
+    const existing = parseConninfo(current);
+    const password = existing.find(([key]) => key === 'password')?.[1];
+    const user = existing.find(([key]) => key === 'user')?.[1] ?? this.loaded.config.handyrep.replication_user;
+    const kept = existing.filter(([key]) => key !== 'password' && !tlsKeys.has(key) && !(password !== undefined && key === 'passfile'));
+    if (password !== undefined) kept.push(['passfile', passfilePath]);
+    kept.push(...tls);
+    const conninfo = retargetConninfo(formatConninfo(kept), host, port, replica);
+    return { conninfo, ...(password === undefined ? {} : { passfile: { path: passfilePath, content: passfileLine(user, password) } }) };
   }
 
   private async waitStreaming(replica: string, upstreamHost: string): Promise<boolean> {

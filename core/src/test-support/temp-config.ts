@@ -13,11 +13,11 @@ export interface TempConfig {
   cleanup(): Promise<void>;
 }
 
-/** Writes `text` as handyrep.conf in a fresh temporary directory. */
+/** Writes `text` as handyrep.conf (mode 0600, as a file with passwords must be) in a fresh temporary directory. */
 export async function writeTempConfig(text: string, fileName = 'handyrep.conf'): Promise<TempConfig> {
   const dir = await mkdtemp(join(tmpdir(), 'handyrep-config-'));
   const file = join(dir, fileName);
-  await writeFile(file, text);
+  await writeFile(file, text, { mode: 0o600 });
   return { dir, file, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 

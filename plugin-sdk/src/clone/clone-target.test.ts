@@ -40,7 +40,13 @@ describe('clone servers and refusals', () => {
     assert.match(cloneRefusal(target, { ...state, directory: 'notdir' }, true) ?? '', /is not a directory/);
     assert.match(cloneRefusal(target, { ...state, directory: 'unreadable' }, true) ?? '', /cannot be read by the SSH user/);
     assert.match(cloneRefusal(target, { ...state, directory: 'nonempty', pgVersion: '15' }, false) ?? '', /is not empty \(PostgreSQL 15 data\); pass reclone/);
-    assert.equal(cloneRefusal(target, { ...state, directory: 'nonempty' }, true), undefined);
+    assert.equal(cloneRefusal(target, { ...state, directory: 'nonempty', pgVersion: '15' }, true), undefined);
+  });
+
+  it('a reclone refuses a non-empty directory without PG_VERSION unless forced', () => {
+    const state = { directory: 'nonempty', postmasterPid: undefined, pgVersion: undefined } as const;
+    assert.match(cloneRefusal(target, state, true) ?? '', /\/srv\/pg\/db3 on db3 is not empty but holds no PostgreSQL data directory \(no PG_VERSION\).*Pass force with reclone.*nothing touched/);
+    assert.equal(cloneRefusal(target, state, true, true), undefined);
   });
 });
 
@@ -50,6 +56,15 @@ describe('prepareCloneTarget', () => {
     shell.when(/probe-data-directory/, probe('state=empty\npid=\npg_version=\n'));
     assert.deepEqual(await prepareCloneTarget(context, target, false, 1000), { ready: true, emptied: false });
     assert.equal(shell.commands.length, 1);
+  });
+
+  it('a reclone onto a directory without PG_VERSION empties nothing unless forced', async () => {
+    const { context, shell } = createTestContext({ servers });
+    shell.when(/probe-data-directory/, probe('state=nonempty\npid=\npg_version=\n'));
+    const refused = await prepareCloneTarget(context, target, true, 1000);
+    assert.equal(refused.ready, false);
+    assert.ok(!shell.commands.some((command) => /empty-data-directory/.test(command.command)), 'nothing emptied');
+    assert.deepEqual(await prepareCloneTarget(context, target, true, 1000, true), { ready: true, emptied: true });
   });
 
   it('a refusal carries no extra keys and runs nothing more', async () => {

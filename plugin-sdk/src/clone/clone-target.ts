@@ -35,8 +35,11 @@ export function isRegistryMaster(context: Pick<PluginContext<unknown>, 'servers'
   return server.role === 'master' || context.servers.master()?.name === server.name;
 }
 
-/** Why a target cannot be cloned over, or undefined when it can. */
-export function cloneRefusal(target: PgServer, state: DataDirectoryProbe, reclone: boolean): string | undefined {
+/**
+ * Why a target cannot be cloned over, or undefined when it can. A reclone
+ * empties only a PostgreSQL data directory (one with PG_VERSION) unless `force`.
+ */
+export function cloneRefusal(target: PgServer, state: DataDirectoryProbe, reclone: boolean, force = false): string | undefined {
   if (state.postmasterPid !== undefined) {
     return `a PostgreSQL server (postmaster PID ${state.postmasterPid}) is running on ${target.name} with ${target.pgdata}; stop it first: nothing touched`;
   }
@@ -44,6 +47,9 @@ export function cloneRefusal(target: PgServer, state: DataDirectoryProbe, reclon
   if (state.directory === 'unreadable') return `${target.pgdata} on ${target.name} cannot be read by the SSH user: nothing touched`;
   if (state.directory === 'nonempty' && !reclone) {
     return `${target.pgdata} on ${target.name} is not empty${state.pgVersion === undefined ? '' : ` (PostgreSQL ${state.pgVersion} data)`}; pass reclone to replace it: nothing touched`;
+  }
+  if (state.directory === 'nonempty' && state.pgVersion === undefined && !force) {
+    return `${target.pgdata} on ${target.name} is not empty but holds no PostgreSQL data directory (no PG_VERSION): is pgdata right? Pass force with reclone to empty it anyway: nothing touched`;
   }
   return undefined;
 }
@@ -66,7 +72,8 @@ export type CloneTargetPreparation =
     };
 
 /**
- * Probes the target's data directory and refuses as `cloneRefusal` says;
+ * Probes the target's data directory and refuses as `cloneRefusal` says
+ * (`force` lets a reclone empty a directory without PG_VERSION);
  * empties a non-empty one (a reclone), unless a postmaster started there
  * meanwhile. Throws when the probe or the SSH connection fails.
  */
@@ -75,9 +82,10 @@ export async function prepareCloneTarget(
   target: PgServer,
   reclone: boolean,
   timeoutMs: number,
+  force = false,
 ): Promise<CloneTargetPreparation> {
   const state = await probeDataDirectory(context, target, timeoutMs);
-  const refusal = cloneRefusal(target, state, reclone);
+  const refusal = cloneRefusal(target, state, reclone, force);
   if (refusal !== undefined) return { ready: false, details: refusal, fields: {} };
   if (state.directory !== 'nonempty') return { ready: true, emptied: false };
   const cleared = await emptyDataDirectory(context, target, timeoutMs);

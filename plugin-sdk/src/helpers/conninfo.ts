@@ -1,3 +1,5 @@
+import type { SettingsView } from '../capabilities/settings-view.js';
+
 /**
  * Quotes a value for a libpq `key=value` connection string: bare when plainly
  * safe, otherwise single-quoted with `\` and `'` backslash-escaped (an empty
@@ -21,16 +23,33 @@ export interface PrimaryConninfoParts {
   applicationName: string;
   /** Absolute path of the passfile holding the password, when one is written. */
   passfile: string | undefined;
+  /** `sslmode` and `sslrootcert` for the replica's connection (`[handyrep] replication_sslmode`, `replication_sslrootcert`), when asked for. */
+  tls?: readonly (readonly [string, string])[];
+}
+
+/**
+ * The TLS keywords a connection made from a database host gets
+ * (`[handyrep] replication_sslmode` and `replication_sslrootcert`): none when
+ * replication_sslmode is empty.
+ */
+export function replicationTlsPairs(settings: SettingsView): [string, string][] {
+  const mode = settings.get('handyrep', 'replication_sslmode');
+  if (typeof mode !== 'string' || mode === '') return [];
+  const pairs: [string, string][] = [['sslmode', mode]];
+  const rootCert = settings.get('handyrep', 'replication_sslrootcert');
+  if (typeof rootCert === 'string' && rootCert !== '') pairs.push(['sslrootcert', rootCert]);
+  return pairs;
 }
 
 /** The primary_conninfo text for a replica. */
 export function primaryConninfo(parts: PrimaryConninfoParts): string {
-  const pairs: [string, string][] = [
+  const pairs: (readonly [string, string])[] = [
     ['host', parts.host],
     ['port', String(parts.port)],
     ['user', parts.user],
   ];
   if (parts.passfile !== undefined) pairs.push(['passfile', parts.passfile]);
+  pairs.push(...(parts.tls ?? []));
   pairs.push(['application_name', parts.applicationName]);
   return pairs.map(([key, value]) => `${key}=${conninfoValue(value)}`).join(' ');
 }

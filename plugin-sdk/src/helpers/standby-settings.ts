@@ -3,7 +3,7 @@ import type { PluginContext } from '../capabilities/plugin-context.js';
 import { ErrorCodes, HandyRepError } from '../errors.js';
 import { shellQuote } from '../shell-quote.js';
 import { withPrimaryConninfo } from './auto-conf.js';
-import { passfileLine, primaryConninfo } from './conninfo.js';
+import { passfileLine, primaryConninfo, replicationTlsPairs } from './conninfo.js';
 import { inDataDirectory } from './pg-server.js';
 import type { PgServer } from './pg-server.js';
 
@@ -26,7 +26,8 @@ export function replicationUser(context: Pick<PluginContext<unknown>, 'settings'
  * `upstream`: standby.signal first, then the replication password into a
  * 0600 passfile (when `passfileSetting`, relative to pgdata, is not empty and
  * a password is set), then primary_conninfo into postgresql.auto.conf with
- * application_name = the target's name. Throws on any failed step.
+ * application_name = the target's name (and replication_sslmode when set).
+ * Throws on any failed step.
  */
 export async function writeStandbySettings(
   context: Pick<PluginContext<unknown>, 'settings' | 'secrets' | 'shell'>,
@@ -43,7 +44,7 @@ export async function writeStandbySettings(
   if (passfile !== undefined && password !== undefined) {
     await context.shell.writeFile(target.name, passfile, passfileLine(user, password), { mode: 0o600, timeoutMs });
   }
-  const conninfo = primaryConninfo({ host: upstream.hostname, port: upstream.port, user, applicationName: target.name, passfile });
+  const conninfo = primaryConninfo({ host: upstream.hostname, port: upstream.port, user, applicationName: target.name, passfile, tls: replicationTlsPairs(context.settings) });
   const autoConf = posix.join(target.pgdata, 'postgresql.auto.conf');
   const read = await context.shell.runScript(
     target.name,

@@ -11,6 +11,12 @@ export interface CloneRequest {
   upstream: string;
   /** Empty an existing data directory first. Refused when the target runs or is the master. */
   reclone: boolean;
+  /**
+   * With reclone: empty a non-empty directory even when it holds no
+   * PostgreSQL data directory (no PG_VERSION); without it such a directory is
+   * refused, so a mistyped pgdata is never wiped.
+   */
+  force?: boolean;
 }
 
 /** A clone's return dictionary. */

@@ -6,7 +6,7 @@ export interface VerifyPluginOptions {
   kind?: PluginKind;
   /** The `[plugins.<name>]` section to validate and create the plugin with. */
   config?: Record<string, unknown>;
-  /** Directory names and relative paths are resolved from (default: the working directory). */
+  /** Directory relative paths are resolved from, and whose `node_modules` is searched for the package (default: the working directory). */
   baseDir?: string;
 }
 

@@ -1,4 +1,4 @@
-import { cleanOutput, cloneFailure, fail, isRegistryMaster, lastLines, prepareCloneTarget, removeFailedCopy, replicationUser, resolveCloneServers, success, writeStandbySettings } from '@handyrep/plugin-sdk';
+import { cleanOutput, cloneFailure, fail, isRegistryMaster, lastLines, prepareCloneTarget, removeFailedCopy, replicationTlsPairs, replicationUser, resolveCloneServers, success, writeStandbySettings } from '@handyrep/plugin-sdk';
 import type { CloneOutcome, CloneRequest, CloneServers, PluginContext } from '@handyrep/plugin-sdk';
 import { basebackupArgv, parseSize, sizeArgv, SSH_GRACE_MS, TIMED_OUT_EXIT, toolScript } from './commands.js';
 import type { CloneBasebackupConfig } from './config.js';
@@ -30,12 +30,12 @@ export async function cloneWithBasebackup(context: PluginContext<CloneBasebackup
   let emptied = false;
   let copyStarted = false;
   try {
-    const prepared = await prepareCloneTarget(context, target, request.reclone === true, quickMs);
+    const prepared = await prepareCloneTarget(context, target, request.reclone === true, quickMs, request.force === true);
     if (!prepared.ready) return fail(prepared.details, { ...base, duration_ms: elapsed(), ...prepared.fields });
     emptied = prepared.emptied;
 
     const password = secrets.get('replication_password');
-    const script = toolScript('pg_basebackup', basebackupArgv(target, source, replicationUser(context), config), {
+    const script = toolScript('pg_basebackup', basebackupArgv(target, source, replicationUser(context), config, replicationTlsPairs(context.settings)), {
       hasPassword: password !== undefined,
       timeoutSeconds: config.timeout_seconds,
       connectTimeoutSeconds: Math.min(30, config.command_timeout_seconds),

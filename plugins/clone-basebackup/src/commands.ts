@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { shellJoin, shellQuote } from '@handyrep/plugin-sdk';
+import { conninfoValue, shellJoin, shellQuote } from '@handyrep/plugin-sdk';
 import type { PgServer } from '@handyrep/plugin-sdk';
 import type { CloneBasebackupConfig } from './config.js';
 import { passwordFromStdin } from './password-script.js';
@@ -13,8 +13,18 @@ export const SSH_GRACE_MS = (KILL_AFTER_SECONDS + 20) * 1000;
 /** Exit status of coreutils `timeout` when the time ran out. */
 export const TIMED_OUT_EXIT = 124;
 
-/** `pg_basebackup` run on the target, reading from the source, WAL streamed alongside. */
-export function basebackupArgv(target: PgServer, source: PgServer, user: string, config: CloneBasebackupConfig): string[] {
+/**
+ * `pg_basebackup` run on the target, reading from the source, WAL streamed
+ * alongside; `tls` (replication_sslmode, replication_sslrootcert) goes in as a
+ * connection string.
+ */
+export function basebackupArgv(
+  target: PgServer,
+  source: PgServer,
+  user: string,
+  config: CloneBasebackupConfig,
+  tls: readonly (readonly [string, string])[] = [],
+): string[] {
   const argv = [
     posix.join(target.pgBin, 'pg_basebackup'),
     '-D', target.pgdata,
@@ -28,6 +38,7 @@ export function basebackupArgv(target: PgServer, source: PgServer, user: string,
     '-w',
   ];
   if (config.max_rate !== '') argv.push('-r', config.max_rate);
+  if (tls.length > 0) argv.push('-d', tls.map(([key, value]) => `${key}=${conninfoValue(value)}`).join(' '));
   return argv;
 }
 

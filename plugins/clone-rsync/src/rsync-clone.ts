@@ -87,7 +87,7 @@ export async function cloneWithRsync(context: PluginContext<CloneRsyncConfig>, r
       config.timeout_seconds,
       config.command_timeout_seconds,
     );
-    const prepared = await prepareCloneTarget(context, target, request.reclone === true, quickMs);
+    const prepared = await prepareCloneTarget(context, target, request.reclone === true, quickMs, request.force === true);
     if (!prepared.ready) return fail(prepared.details, { ...base, duration_ms: elapsed(), ...prepared.fields });
     emptied = prepared.emptied;
 

@@ -67,6 +67,8 @@ export function classifyPollError(err: unknown): ErrorVerdict {
 
   if (facts.code === ErrorCodes.TIMEOUT) return { ...verdict('no_response', 'no answer in time'), failure: 'timeout' };
   if (facts.code === ErrorCodes.SECRET_MISSING || facts.code === ErrorCodes.BAD_ARGUMENT) return { ...verdict('bad_config', 'cannot even try'), failure: 'error' };
+  // A certificate that does not verify, or a server without the TLS pg_sslmode asks for: nothing proves it is the server.
+  if (facts.code === ErrorCodes.PG_TLS) return { ...verdict('bad_config', 'no trusted TLS connection'), failure: 'error' };
   if (facts.sqlState !== undefined) {
     if (REJECTING_SQLSTATES.has(facts.sqlState)) return verdict('rejecting', 'rejecting connections');
     if (facts.sqlState.startsWith('28')) return verdict('bad_config', 'authentication failed (check [passwords] superuser_password, postgres_superuser and pg_hba.conf)');

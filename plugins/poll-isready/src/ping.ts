@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { networkFailureOf } from '@handyrep/plugin-sdk';
-import type { PollFailure, PollState } from '@handyrep/plugin-sdk';
+import { connect as tlsConnect } from 'node:tls';
+import { describeTlsFailure, networkFailureOf, sslRequestMessage } from '@handyrep/plugin-sdk';
+import type { PgTls, PollFailure, PollState } from '@handyrep/plugin-sdk';
 import { AUTH_OK, readBackendReply } from './backend-reply.js';
 import type { BackendReply } from './backend-reply.js';
 import { startupMessage, terminateMessage } from './startup-message.js';
@@ -17,8 +18,10 @@ export interface PingRequest {
   user: string;
   /** Database named in the startup message. */
   database: string;
-  /** Milliseconds allowed for everything: lookup, connect, first answer. */
+  /** Milliseconds allowed for everything: lookup, connect, TLS handshake, first answer. */
   timeoutMs: number;
+  /** `[handyrep] pg_sslmode` and its files: the startup message goes over TLS when it asks for it first. */
+  tls?: PgTls;
 }
 
 /** The verdict of one ping, in pg_isready's terms. */
@@ -116,7 +119,7 @@ export function ping(request: PingRequest): Promise<PingOutcome> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      release(socket, how);
+      release(stream, how);
       resolve(outcome);
     };
 
@@ -141,11 +144,16 @@ export function ping(request: PingRequest): Promise<PingOutcome> {
       return;
     }
 
-    socket.on('connect', () => {
-      connected = true;
-      socket.write(startup);
-    });
-    socket.on('data', (chunk: Buffer) => {
+    // The stream the startup message and the answer go over: the socket, or TLS over it.
+    let stream: Socket = socket;
+    const useTls = request.tls?.tlsFirst === true;
+    let awaitingTlsAnswer = false;
+
+    const sendStartup = (over: Socket): void => {
+      stream = over;
+      over.write(startup);
+    };
+    const onData = (chunk: Buffer): void => {
       // Once decided, whatever else arrives is read and dropped so the close stays orderly.
       if (settled) return;
       received = Buffer.concat([received, chunk]);
@@ -156,7 +164,51 @@ export function ping(request: PingRequest): Promise<PingOutcome> {
       }
       const how: Release = reply.kind === 'authentication' ? (reply.code === AUTH_OK ? 'terminate' : 'end') : reply.kind === 'error' ? 'end' : 'destroy';
       finish(replyOutcome(reply), how);
+    };
+    const startTls = (): void => {
+      const tls = request.tls;
+      if (!tls) return;
+      socket.removeListener('data', onRawData);
+      const secure = tlsConnect({ ...tls.options(bareHost(request.host)), socket });
+      stream = secure;
+      secure.on('secureConnect', () => sendStartup(secure));
+      secure.on('data', onData);
+      secure.on('error', (err) => {
+        const problem = describeTlsFailure(err, tls);
+        // A certificate that does not verify proves nothing about the server: HandyRep cannot check it as configured.
+        if (problem !== undefined) finish({ state: 'bad_config', details: `no trusted TLS connection: ${problem}`, failure: 'error' }, 'destroy');
+        else finish(socketErrorOutcome(err, request.host, received.length > 0), 'destroy');
+      });
+    };
+    const onRawData = (chunk: Buffer): void => {
+      if (settled) return;
+      if (!awaitingTlsAnswer) {
+        onData(chunk);
+        return;
+      }
+      awaitingTlsAnswer = false;
+      const answer = String.fromCharCode(chunk[0] ?? 0);
+      if (answer === 'S' && chunk.length === 1) {
+        startTls();
+      } else if (answer === 'N' && chunk.length === 1) {
+        if (request.tls?.plainAllowed) sendStartup(socket);
+        else finish({ state: 'bad_config', details: `the server does not offer TLS, which pg_sslmode = ${request.tls?.mode ?? 'require'} requires`, failure: 'error' }, 'end');
+      } else {
+        // An error message (a server too old for SSLRequest) or bytes beyond the 1-byte answer (never to be trusted).
+        onData(chunk);
+      }
+    };
+
+    socket.on('connect', () => {
+      connected = true;
+      if (useTls) {
+        awaitingTlsAnswer = true;
+        socket.write(sslRequestMessage());
+      } else {
+        socket.write(startup);
+      }
     });
+    socket.on('data', onRawData);
     socket.on('error', (err) => finish(socketErrorOutcome(err, request.host, received.length > 0), 'destroy'));
     socket.on('close', () => {
       // An orderly close is something that listened and let go, so never a refusal.

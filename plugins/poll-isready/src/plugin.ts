@@ -1,4 +1,4 @@
-import { definePlugin, pollResult } from '@handyrep/plugin-sdk';
+import { definePlugin, pgTlsFromSettings, pollResult } from '@handyrep/plugin-sdk';
 import type { PluginContext, PollPlugin, PollResult } from '@handyrep/plugin-sdk';
 import { configSchema } from './config.js';
 import type { PollIsreadyConfig } from './config.js';
@@ -13,6 +13,8 @@ function stringSetting(context: PluginContext<PollIsreadyConfig>, key: string, f
 }
 
 function createPoller(context: PluginContext<PollIsreadyConfig>): PollPlugin {
+  // Read once: a reload_conf creates the plugin again.
+  const tls = pgTlsFromSettings(context.settings);
   return {
     async poll(server: string): Promise<PollResult> {
       const started = performance.now();
@@ -29,6 +31,7 @@ function createPoller(context: PluginContext<PollIsreadyConfig>): PollPlugin {
               user: context.config.user || stringSetting(context, 'postgres_superuser', 'postgres'),
               database: context.config.database || stringSetting(context, 'handyrep_db', 'postgres'),
               timeoutMs: context.config.timeout_ms,
+              ...(tls ? { tls } : {}),
             });
       const result = pollResult({ ...outcome, details: `${where}: ${outcome.details}` }, performance.now() - started);
       if (result.result === 'FAIL') {
@@ -39,7 +42,7 @@ function createPoller(context: PluginContext<PollIsreadyConfig>): PollPlugin {
   };
 }
 
-/** `poll_isready`: pg_isready's check (accepting / rejecting / no_response / bad_config) done natively, one TCP exchange per poll. */
+/** `poll_isready`: pg_isready's check (accepting / rejecting / no_response / bad_config) done natively, one TCP exchange per poll (over TLS as pg_sslmode says). */
 export const plugin = definePlugin<'poll', PollIsreadyConfig>({
   kind: 'poll',
   name: 'poll_isready',
