@@ -121,11 +121,12 @@ describe('dashboard', () => {
   });
 
   it('shows the cluster banner, the servers with their real statuses, lag and the log', async () => {
-    const polled = await api('/get_status?check_type=poll');
+    const polled = await api('/get_status', { body: { check_type: 'poll' } });
     assert.equal((polled.json as { cluster: { status: string } }).cluster.status, 'healthy', JSON.stringify(polled.json));
     const response = await page.goto(`${daemon.url}/`);
     assert.equal(response?.status(), 200);
     assert.match(String(response?.headers()['content-security-policy']), /frame-ancestors 'none'/);
+    assert.doesNotMatch(String(response?.headers()['content-security-policy']), /unsafe-inline/);
 
     await waitFor('the healthy banner', async () => (await text('#cluster-status')) === 'HEALTHY (1)');
     assert.equal(await page.locator('#cluster').getAttribute('class'), 'st-healthy');

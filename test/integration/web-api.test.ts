@@ -58,7 +58,7 @@ describe('web API', () => {
     const status = await call('/get_status');
     assert.equal(status.status, 200);
     assert.deepEqual(Object.keys((status.json as { servers: object }).servers).sort(), ['pg1', 'pg2']);
-    const polled = await call('/get_status?check_type=poll', { auth: basic('read', READ) });
+    const polled = await call('/get_status', { method: 'POST', body: { check_type: 'poll' }, auth: basic('read', READ) });
     assert.equal(polled.status, 200);
     assert.equal((polled.json as { servers: Record<string, { status: string }> }).servers['pg1']?.status, 'healthy');
     const setting = await call('/get_setting?category=handyrep&setting=postgres_superuser');
@@ -115,8 +115,8 @@ describe('web API', () => {
       ['/read_log?numlines=99999999', {}],
       ['/get_status?check_type=sometimes', {}],
       ['/get_status?unexpected=1', {}],
-      ['/poll', {}],
-      ['/poll?servername=nosuchserver', {}],
+      ['/poll', { method: 'POST', body: {} }],
+      ['/poll', { method: 'POST', body: { servername: 'nosuchserver' } }],
       ['/get_setting', {}],
       ['/enable', { method: 'POST', body: { servername: 'ghost' } }],
       ['/shutdown', { method: 'POST', body: {} }],

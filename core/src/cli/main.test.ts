@@ -118,7 +118,7 @@ describe('handyrep command line, remote mode against a stand-in daemon', () => {
     if (auth !== admin && auth !== read) return [401, { result: 'FAIL', details: 'wrong user name or password' }];
     const path = (request.url ?? '').split('?')[0];
     if (path === '/pause') return auth === admin ? [200, { result: 'SUCCESS', details: 'paused' }] : [403, { result: 'FAIL', details: "user 'read' has read-only access" }];
-    if (path === '/poll') return [400, { result: 'FAIL', details: `unknown server '${new URL(request.url ?? '', 'http://x').searchParams.get('servername') ?? ''}'` }];
+    if (path === '/poll') return [400, { result: 'FAIL', details: `unknown server '${String((JSON.parse(body || '{}') as { servername?: unknown }).servername ?? '')}'` }];
     if (path === '/get_master_name') return [200, 'pg1'];
     if (path === '/manual_failover') {
       return [200, { result: 'SUCCESS', details: 'pg2 is the new master', old_master: 'pg1', new_master: 'pg2', body: JSON.parse(body) as unknown, steps: [{ step: 'promote', result: 'SUCCESS', details: 'promoted pg2', duration_ms: 1234 }] }];
@@ -162,16 +162,18 @@ describe('handyrep command line, remote mode against a stand-in daemon', () => {
     assert.match(result.stderr, /no password was given: use --password-file/);
   });
 
-  it('reads by GET with a query string; an unknown server (HTTP 400 FAIL) exits 1; --json prints the exact answer', async () => {
+  it('checks by POST with a JSON body, plain reads by GET; an unknown server (HTTP 400 FAIL) exits 1; --json prints the exact answer', async () => {
     seen.length = 0;
     const result = await runAsync(['--url', url, '-u', 'read', '--password', 'rd', '--json', 'poll', 'nosuch']);
     assert.equal(result.code, 1);
     assert.deepEqual(JSON.parse(result.stdout), { result: 'FAIL', details: "unknown server 'nosuch'" });
-    assert.equal(seen[0]?.method, 'GET');
-    assert.equal(seen[0]?.url, '/poll?servername=nosuch');
+    assert.equal(seen[0]?.method, 'POST');
+    assert.equal(seen[0]?.url, '/poll');
+    assert.deepEqual(JSON.parse(seen[0]?.body ?? ''), { servername: 'nosuch' });
     const name = await runAsync(['--url', url, '-u', 'read', '--password', 'rd', 'get_master_name']);
     assert.equal(name.code, 0);
     assert.equal(name.stdout, 'pg1\n');
+    assert.equal(seen[1]?.method, 'GET');
   });
 
   it('shows a failover\'s steps as a table', async () => {

@@ -30,8 +30,9 @@ const HELP_AFTER = `
 Modes:
   library  (default) opens HandyRep in this process on --config (default
            handyrep.conf); every function works, logs go to stderr.
-  remote   --url or HANDYREP_URL: calls a running daemon's web API; reads by
-           GET, actions by POST; library-only functions are refused (exit 2).
+  remote   --url or HANDYREP_URL: calls a running daemon's web API; plain reads
+           by GET, actions and checks (polls, verifications) by POST;
+           library-only functions are refused (exit 2).
 Arguments: a function's string and integer parameters are positional, in the
 spec's order; boolean ones are --name / --no-name; serverprops is a JSON object
 and/or repeated --set key=value. "handyrep <function> --help" lists them.

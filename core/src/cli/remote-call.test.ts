@@ -19,10 +19,15 @@ const settings: RemoteSettings = { baseUrl: new URL('http://127.0.0.1:8080'), us
 const call = (spec: string, args: Record<string, unknown> = {}): FunctionCall => ({ fn: fn(spec), args });
 
 describe('remote calls', () => {
-  it('sends reads by GET with a query string and Basic credentials', () => {
-    const request = buildHttpRequest(settings, call('get_server_info', { servername: 'pg2', verify: true }));
+  it('sends plain reads by GET with a query string and Basic credentials, reads that check servers by POST', () => {
+    const checking = buildHttpRequest(settings, call('get_server_info', { servername: 'pg2', verify: true }));
+    assert.equal(checking.method, 'POST');
+    assert.deepEqual(JSON.parse(checking.body ?? ''), { servername: 'pg2', verify: true });
+    assert.equal(buildHttpRequest(settings, call('get_status', { check_type: 'verify' })).method, 'POST');
+    assert.equal(buildHttpRequest(settings, call('verify_all')).method, 'POST');
+    const request = buildHttpRequest(settings, call('get_server_info', { servername: 'pg2', verify: false }));
     assert.equal(request.method, 'GET');
-    assert.equal(request.url.href, 'http://127.0.0.1:8080/get_server_info?servername=pg2&verify=true');
+    assert.equal(request.url.href, 'http://127.0.0.1:8080/get_server_info?servername=pg2&verify=false');
     assert.equal(request.body, undefined);
     const decoded = Buffer.from(String(request.headers['authorization']).replace(/^Basic /, ''), 'base64').toString('utf8');
     assert.equal(decoded, 'admin:sécret:1');

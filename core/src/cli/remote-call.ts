@@ -1,3 +1,4 @@
+import { needsPost } from '../api/api-functions.js';
 import type { ApiFunction } from '../api/api-functions.js';
 import type { FunctionCall } from './cli-arguments.js';
 import { sendHttpRequest, TransportError } from './http-request.js';
@@ -59,9 +60,9 @@ function basicAuthorization(username: string, password: string | undefined): str
 }
 
 /**
- * The request for one call: reads by GET with a query string, actions by
- * POST with a JSON body, as the web API wants them; always HTTP Basic, since
- * the daemon asks for credentials even under zero_auth.
+ * The request for one call: plain reads by GET with a query string, actions
+ * and reads that check servers by POST with a JSON body, as the web API wants
+ * them; always HTTP Basic, since the daemon asks for credentials even under zero_auth.
  */
 export function buildHttpRequest(settings: RemoteSettings, call: FunctionCall): HttpRequest {
   if (!call.fn.web) {
@@ -71,7 +72,7 @@ export function buildHttpRequest(settings: RemoteSettings, call: FunctionCall): 
   const headers: Record<string, string> = { accept: 'application/json', authorization: basicAuthorization(settings.username, settings.password) };
   const timeoutMs = (settings.timeoutSeconds ?? defaultTimeoutSeconds(call.fn)) * 1000;
   const common = { headers, timeoutMs, ...(settings.ca ? { ca: settings.ca } : {}) };
-  if (call.fn.access === 'read') {
+  if (!needsPost(call.fn, call.args)) {
     for (const [name, value] of Object.entries(call.args)) url.searchParams.set(name, String(value));
     return { url, method: 'GET', ...common };
   }

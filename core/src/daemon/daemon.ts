@@ -1,4 +1,5 @@
 import { errorMessage } from '@handyrep/plugin-sdk';
+import type { Logger } from '@handyrep/plugin-sdk';
 import type { FastifyInstance } from 'fastify';
 import { HandyRep } from '../handyrep.js';
 import type { OpenOptions } from '../runtime.js';
@@ -43,8 +44,19 @@ export async function startDaemon(configFile: string, options: DaemonOptions = {
   const settings = hr.settingsWithoutSecrets().handyrep;
   let web: FastifyInstance;
   try {
+    // Looked up per line: reload_conf replaces (and closes) the logger the web API started with.
+    const logger: Logger = {
+      debug: (message, fields) => hr.webLogger().debug(message, fields),
+      info: (message, fields) => hr.webLogger().info(message, fields),
+      warn: (message, fields) => hr.webLogger().warn(message, fields),
+      error: (message, fields) => hr.webLogger().error(message, fields),
+    };
     web = await createWebServer(hr, {
-      logger: hr.webLogger(),
+      logger,
+      listen: settings.web_listen,
+      allowedHosts: settings.web_allowed_hosts,
+      loginMaxFailures: settings.web_login_max_failures,
+      loginLockoutSeconds: settings.web_login_lockout_seconds,
       ...(settings.tls_cert && settings.tls_key ? { tls: { cert: settings.tls_cert, key: settings.tls_key } } : {}),
     });
     await web.listen({ host: settings.web_listen, port: options.port ?? settings.web_port });

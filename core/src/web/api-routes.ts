@@ -1,6 +1,7 @@
+import { resolve } from 'node:path';
 import { ErrorCodes, fail } from '@handyrep/plugin-sdk';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { API_FUNCTIONS } from '../api/api-functions.js';
+import { API_FUNCTIONS, needsPost } from '../api/api-functions.js';
 import type { ApiFunction } from '../api/api-functions.js';
 import type { HandyRep } from '../handyrep.js';
 import type { Authorizer } from './authorizer.js';
@@ -33,6 +34,11 @@ function methodArguments(fn: ApiFunction, input: Record<string, unknown>): unkno
 }
 
 async function call(hr: HandyRep, fn: ApiFunction, input: Record<string, unknown>, reply: FastifyReply): Promise<unknown> {
+  const configFile = input['config_file'];
+  if (fn.spec === 'reload_conf' && typeof configFile === 'string' && resolve(configFile) !== hr.configFile) {
+    // Another file would be read, and its values could come back in errors or through get_setting.
+    return reply.code(400).send(fail('over the web, reload_conf reloads only the configuration file HandyRep runs on; omit config_file'));
+  }
   const method = (hr as unknown as Record<string, (...args: unknown[]) => unknown>)[fn.method];
   if (typeof method !== 'function') return reply.code(500).send(fail(`${fn.spec} is not implemented`));
   const result = await method.apply(hr, methodArguments(fn, input));
@@ -44,9 +50,10 @@ async function call(hr: HandyRep, fn: ApiFunction, input: Record<string, unknown
 }
 
 /**
- * Every web-available function at `/<spec name>`: reads by GET (query) or
- * POST (JSON body), actions by POST only; argument schemas from the API
- * table, enforced before HandyRep is called.
+ * Every web-available function at `/<spec name>`: plain reads by GET (query)
+ * or POST (JSON body); actions, and reads that check servers (polls,
+ * verifications), by POST only; argument schemas from the API table,
+ * enforced before HandyRep is called.
  */
 export function registerApiRoutes(app: FastifyInstance, hr: HandyRep, authorizer: Authorizer): void {
   for (const fn of API_FUNCTIONS.filter((entry) => entry.web)) {
@@ -61,13 +68,20 @@ export function registerApiRoutes(app: FastifyInstance, hr: HandyRep, authorizer
     app.post(`/${fn.spec}`, { schema: { ...common, body: schema }, onRequest: authorize }, (request, reply) =>
       call(hr, fn, (request.body ?? {}) as Record<string, unknown>, reply),
     );
-    if (fn.access === 'read') {
-      app.get(`/${fn.spec}`, { schema: { ...common, querystring: schema }, onRequest: authorize }, (request, reply) =>
-        call(hr, fn, (request.query ?? {}) as Record<string, unknown>, reply),
-      );
+    if (fn.access === 'read' && fn.checks?.({}) !== true) {
+      const description = fn.checks ? `${fn.summary}; a call that checks servers first (${fn.spec === 'get_status' ? 'check_type poll or verify' : 'verify = true'}) needs POST: GET answers 405` : fn.summary;
+      app.get(`/${fn.spec}`, { schema: { ...common, description, querystring: schema }, onRequest: authorize }, (request, reply) => {
+        const query = (request.query ?? {}) as Record<string, unknown>;
+        if (needsPost(fn, query)) {
+          // A link or an <img> of another site, sent with the browser's cached credentials, must not set off checks.
+          return (reply as FastifyReply).code(405).header('allow', 'POST').send(fail(`${fn.spec} with these arguments checks servers (connections, SSH, test writes): use POST with a JSON body`));
+        }
+        return call(hr, fn, query, reply);
+      });
     } else {
+      const why = fn.access === 'admin' ? 'changes the cluster' : 'checks servers (connections, SSH, test writes)';
       app.get(`/${fn.spec}`, { schema: { hide: true }, onRequest: authorize }, (_request, reply) =>
-        reply.code(405).header('allow', 'POST').send(fail(`${fn.spec} changes the cluster: use POST with a JSON body`)),
+        reply.code(405).header('allow', 'POST').send(fail(`${fn.spec} ${why}: use POST with a JSON body`)),
       );
     }
   }

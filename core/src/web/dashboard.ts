@@ -1,18 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Authorizer } from './authorizer.js';
 
-const DASHBOARD = new URL('../../web-assets/dashboard.html', import.meta.url);
+const ASSETS = new URL('../../web-assets/', import.meta.url);
 
 /**
- * What the page may do: its own inline script and style, calls to its own
- * origin, nothing from elsewhere; no framing (its action buttons must not be
- * clickjacked).
+ * What the page may do: its own script and style files (no inline script or
+ * style at all, so injected markup can run nothing), calls to its own origin,
+ * nothing from elsewhere; no framing (its action buttons must not be clickjacked).
  */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
-  "script-src 'unsafe-inline'",
-  "style-src 'unsafe-inline'",
+  "script-src 'self'",
+  "style-src 'self'",
   "connect-src 'self'",
   'img-src data:',
   "base-uri 'none'",
@@ -20,16 +20,28 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** The status dashboard at `/` (read access; it calls the API with the same credentials). */
+/** The dashboard's files: path, file under web-assets, content type. */
+const FILES: readonly (readonly [string, string, string])[] = [
+  ['/', 'dashboard.html', 'text/html; charset=utf-8'],
+  ['/dashboard.js', 'dashboard.js', 'text/javascript; charset=utf-8'],
+  ['/dashboard.css', 'dashboard.css', 'text/css; charset=utf-8'],
+];
+
+function withSecurityHeaders(reply: FastifyReply, contentType: string): FastifyReply {
+  return reply
+    .header('content-type', contentType)
+    .header('cache-control', 'no-store')
+    .header('content-security-policy', CONTENT_SECURITY_POLICY)
+    .header('x-frame-options', 'DENY')
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer');
+}
+
+/** The status dashboard at `/` with its script and styles (read access; it calls the API with the same credentials). */
 export function registerDashboard(app: FastifyInstance, authorizer: Authorizer): void {
-  app.get('/', { schema: { hide: true }, onRequest: (request, reply) => authorizer.authorize(request, reply, 'read') }, async (_request, reply) =>
-    reply
-      .header('content-type', 'text/html; charset=utf-8')
-      .header('cache-control', 'no-store')
-      .header('content-security-policy', CONTENT_SECURITY_POLICY)
-      .header('x-frame-options', 'DENY')
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'no-referrer')
-      .send(await readFile(DASHBOARD, 'utf8')),
-  );
+  for (const [path, file, contentType] of FILES) {
+    app.get(path, { schema: { hide: true }, onRequest: (request, reply) => authorizer.authorize(request, reply, 'read') }, async (_request, reply) =>
+      withSecurityHeaders(reply, contentType).send(await readFile(new URL(file, ASSETS), 'utf8')),
+    );
+  }
 }

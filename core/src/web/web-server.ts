@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { fail } from '@handyrep/plugin-sdk';
+import { ConfigError, ErrorCodes, fail } from '@handyrep/plugin-sdk';
 import type { Logger } from '@handyrep/plugin-sdk';
 import swagger from '@fastify/swagger';
 import Fastify from 'fastify';
@@ -9,6 +9,7 @@ import { registerApiRoutes } from './api-routes.js';
 import { Authorizer } from './authorizer.js';
 import { registerDashboard } from './dashboard.js';
 import { createMetrics } from './metrics.js';
+import { allowedHosts, guardRequest, listensOnLoopbackOnly, LoginLimiter } from './request-guard.js';
 
 /** Where and how the web API listens. */
 export interface WebServerOptions {
@@ -16,6 +17,14 @@ export interface WebServerOptions {
   tls?: { cert: string; key: string };
   /** Logger for refused credentials and failures. */
   logger: Logger;
+  /** The address it will listen on (`[handyrep] web_listen`; default 127.0.0.1). */
+  listen?: string;
+  /** `[handyrep] web_allowed_hosts`: more host names it answers to (comma-separated). */
+  allowedHosts?: string;
+  /** Failed logins from one address within `loginLockoutSeconds` before it gets 429 (default 10). */
+  loginMaxFailures?: number;
+  /** The window of those failures and the length of the lock-out (default 60). */
+  loginLockoutSeconds?: number;
 }
 
 /** A request body larger than this is refused (the largest legitimate one is a server definition). */
@@ -29,7 +38,14 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 export async function createWebServer(hr: HandyRep, options: WebServerOptions): Promise<FastifyInstance> {
   const auth = hr.authenticationPlugin();
   if (!auth) {
-    throw new Error('the web API needs [handyrep] authentication_method (zero_auth for no authentication, on a trusted network only)');
+    throw new Error('the web API needs [handyrep] authentication_method (zero_auth for no authentication, on a loopback address only)');
+  }
+  const listen = options.listen ?? '127.0.0.1';
+  if (auth.loopbackOnly === true && !(await listensOnLoopbackOnly(listen))) {
+    const message =
+      `refusing to start: authentication_method lets every caller in as admin (zero_auth), and web_listen = ${listen || "''"} can be reached from other machines; ` +
+      'listen on a loopback address (127.0.0.1) or configure simple_password_auth or ldap_auth';
+    throw new ConfigError(ErrorCodes.CONFIG_INVALID, `configuration file ${hr.configFile}: [handyrep] web_listen: ${message}`, [{ section: 'handyrep', key: 'web_listen', message }], hr.configFile);
   }
   const https = options.tls ? { key: await readFile(options.tls.key), cert: await readFile(options.tls.cert) } : null;
   const app = Fastify({
@@ -38,7 +54,10 @@ export async function createWebServer(hr: HandyRep, options: WebServerOptions): 
     ...(https ? { https } : {}),
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   }) as unknown as FastifyInstance;
-  const authorizer = new Authorizer(() => hr.authenticationPlugin(), options.logger);
+  const limiter = new LoginLimiter(options.loginMaxFailures ?? 10, (options.loginLockoutSeconds ?? 60) * 1000);
+  const authorizer = new Authorizer(() => hr.authenticationPlugin(), options.logger, limiter);
+  // Before any route, authentication included: a foreign Host or Origin never reaches the authentication plugin.
+  app.addHook('onRequest', guardRequest({ hosts: allowedHosts(listen, options.allowedHosts ?? ''), scheme: https ? 'https' : 'http', logger: options.logger }));
 
   await app.register(swagger, {
     openapi: {

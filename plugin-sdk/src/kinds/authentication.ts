@@ -25,4 +25,9 @@ export interface AuthDecision {
 export interface AuthenticationPlugin extends PluginInstanceBase {
   /** Checks credentials. */
   authenticate(credentials: Credentials): Promise<AuthDecision>;
+  /**
+   * True for a method that lets anyone in (zero_auth): the daemon then
+   * refuses to listen on, or answer on, any address but loopback.
+   */
+  readonly loopbackOnly?: boolean;
 }
