@@ -36,7 +36,8 @@ describe('third-party plugin installed by path', () => {
     const file = join(project, 'handyrep.conf');
     await writeFile(
       file,
-      ['[failover]', 'fencing_method = acme_fence', '[plugins.acme_fence]', 'attempts = 3', '[servers.db1]', 'hostname = 127.0.0.1', 'role = master'].join('\n'),
+      // The project's node_modules is searched only because plugin_paths names it (never by being next to the config).
+      ['[handyrep]', 'plugin_paths = .', '[failover]', 'fencing_method = acme_fence', '[plugins.acme_fence]', 'attempts = 3', '[servers.db1]', 'hostname = 127.0.0.1', 'role = master'].join('\n'),
     );
     const loaded = await loadConfig(file);
     const plugin = loaded.plugins.get('acme_fence');
@@ -45,6 +46,15 @@ describe('third-party plugin installed by path', () => {
     assert.ok(plugin?.entryPath.startsWith(join(project, 'node_modules')), plugin?.entryPath);
     assert.equal(plugin?.declaration.kind, 'fencing');
     assert.deepEqual(loaded.config.plugins['acme_fence'], { power_command: '/usr/bin/true', attempts: 3 });
+  });
+
+  it('is not found without plugin_paths, though it sits next to the config file', async () => {
+    const file = join(project, 'bare.conf');
+    await writeFile(file, ['[failover]', 'fencing_method = acme_fence', '[servers.db1]', 'hostname = 127.0.0.1', 'role = master'].join('\n'), { mode: 0o600 });
+    await assert.rejects(loadConfig(file), (err: unknown) => {
+      assert.match(String((err as Error).message), /plugin 'acme_fence' .*not found.*plugin_paths/s);
+      return true;
+    });
   });
 
   it('passes verifyPlugin from the project directory', async () => {
