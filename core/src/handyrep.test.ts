@@ -68,7 +68,7 @@ describe('HandyRep information API', () => {
   });
 
   it('get_status refuses an unknown check_type and says poll/verify are not here yet', async () => {
-    const bad = await hr.getStatus('sometimes' as 'poll');
+    const bad = await hr.getStatus('sometimes' as unknown);
     assert.equal((bad as { result?: string }).result, 'FAIL');
     assert.match((bad as { details: string }).details, /check_type must be one of cached, poll, verify/);
     const poll = await hr.getStatus('poll');

@@ -28,6 +28,9 @@ import type { LockHolderRole } from './state/state-file-lock.js';
 
 export type { OpenOptions } from './runtime.js';
 
+/** What `getStatus` checks first: nothing (`cached`), a poll of every server, or a full verification. */
+export type StatusCheckType = 'cached' | 'poll' | 'verify';
+
 /**
  * HandyRep as a library: open it on a config file, then call the spec's
  * functions as camelCase methods (docs/library-api.md has the 1:1 table).
@@ -70,8 +73,13 @@ export class HandyRep {
 
   // ---- Information API ----
 
-  /** `get_status(check_type)`: cluster and server status, after a poll or verify when asked. */
-  async getStatus(checkType: 'cached' | 'poll' | 'verify' = 'cached'): Promise<StatusDictionary | ReturnDictionary> {
+  /**
+   * `get_status(check_type)`: cluster and server status, after a poll or verify when asked.
+   * A check_type outside the three (from JavaScript, the CLI or the web API) gives the spec's FAIL dictionary.
+   */
+  getStatus(checkType?: StatusCheckType): Promise<StatusDictionary>;
+  getStatus(checkType: unknown): Promise<StatusDictionary | ReturnDictionary>;
+  async getStatus(checkType: unknown = 'cached'): Promise<StatusDictionary | ReturnDictionary> {
     return this.guard('get_status', async () => {
       // Which instance acts is asked fresh (the plugin answers locally), not taken from the last check.
       await this.resolve(ActingGuard).check();
@@ -81,8 +89,13 @@ export class HandyRep {
     });
   }
 
-  /** `get_cluster_status(verify)`: status, status_no, status_ts, status_message of the cluster. */
-  async getClusterStatus(verify = false): Promise<StatusFields<ClusterStatusName> | ReturnDictionary> {
+  /**
+   * `get_cluster_status(verify)`: status, status_no, status_ts, status_message of the cluster.
+   * A verify that is not a boolean (from JavaScript, the CLI or the web API) gives the spec's FAIL dictionary.
+   */
+  getClusterStatus(verify?: boolean): Promise<StatusFields<ClusterStatusName>>;
+  getClusterStatus(verify: unknown): Promise<StatusFields<ClusterStatusName> | ReturnDictionary>;
+  async getClusterStatus(verify: unknown = false): Promise<StatusFields<ClusterStatusName> | ReturnDictionary> {
     return this.guard('get_cluster_status', async () => {
       if (verify === true) await this.resolve(AvailabilityService).verifyAll();
       return this.resolve(InformationApi).getClusterStatus(verify === true ? false : verify);
@@ -94,8 +107,13 @@ export class HandyRep {
     return this.resolve(InformationApi).getMasterName();
   }
 
-  /** `get_server_info(servername, verify)`: `{ name: definition }` for one server or all. */
-  async getServerInfo(servername: string | null = null, verify = false): Promise<Record<string, ServerDefinition> | ReturnDictionary> {
+  /**
+   * `get_server_info(servername, verify)`: `{ name: definition }` for one server or all.
+   * All servers always answer with the definitions; one server gives a FAIL dictionary when it is unknown.
+   */
+  getServerInfo(servername?: null, verify?: boolean): Promise<Record<string, ServerDefinition>>;
+  getServerInfo(servername: unknown, verify?: unknown): Promise<Record<string, ServerDefinition> | ReturnDictionary>;
+  async getServerInfo(servername: unknown = null, verify: unknown = false): Promise<Record<string, ServerDefinition> | ReturnDictionary> {
     return this.guard('get_server_info', async () => {
       if (verify === true) {
         const availability = this.resolve(AvailabilityService);

@@ -1,5 +1,14 @@
 export { HandyRep } from './handyrep.js';
 export type { OpenOptions } from './handyrep.js';
+export type { StatusCheckType } from './handyrep.js';
+export type { VerifyResult } from './availability/availability-service.js';
+export type { FailoverCheckResult } from './failover/failover-check.js';
+export type { FailoverResult, FailoverStep } from './failover/failover-executor.js';
+export type { RemasterResult } from './replication/remaster-service.js';
+export type { LogDestination } from './logging/create-logger.js';
+// The errors HandyRep throws and the dictionaries it returns, so a library user needs no other import.
+export { BadArgumentError, ConfigError, ErrorCodes, HandyRepError, hasErrorCode, PluginLoadError, TimeoutError, UnknownServerError } from '@handyrep/plugin-sdk';
+export type { ClusterStatusName, ConfigProblem, ErrorCode, ResultCode, ReturnDictionary, ServerDefinition, ServerStatusName, StatusFields } from '@handyrep/plugin-sdk';
 export { API_FUNCTIONS, apiFunction, methodForSpecName } from './api/api-functions.js';
 export type { ApiFunction, ApiParameter } from './api/api-functions.js';
 export type { ServerStatusEntry, SettingDictionary, StatusDictionary } from './api/information-api.js';

@@ -13,7 +13,7 @@ import type { LoadedConfig, PluginReference } from './config/load-config.js';
 import { serverPropsValidator } from './config/server-props-validator.js';
 import { createInstanceContainer } from './di/container.js';
 import { createLogger } from './logging/create-logger.js';
-import type { CoreLogger } from './logging/create-logger.js';
+import type { CoreLogger, LogDestination } from './logging/create-logger.js';
 import type { LogRing } from './logging/log-ring.js';
 import { PluginHost } from './plugins/plugin-host.js';
 import { ServerRegistry } from './registry/server-registry.js';
@@ -30,7 +30,7 @@ import type { LockHolderRole, StateLockLease } from './state/state-file-lock.js'
 /** Options of HandyRep.open, mostly for tests and embedding. */
 export interface OpenOptions {
   /** Where log lines go when `[handyrep] log_file` is empty (default: standard output). */
-  logDestination?: NodeJS.WritableStream;
+  logDestination?: LogDestination;
   /** Replacements for the real SSH shell, SQL client or clock. */
   capabilities?: { shell?: RemoteShell; sql?: SqlClient; clock?: Clock };
   /**

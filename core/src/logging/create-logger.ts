@@ -37,6 +37,12 @@ export interface CoreLogger extends TaggedLogger {
   close(): void;
 }
 
+/** Somewhere log lines can be written (a stream such as `process.stderr`); typed without Node's types so the published declarations need none. */
+export interface LogDestination {
+  /** Writes one serialised line. */
+  write(line: string): unknown;
+}
+
 /** How to build the core logger. */
 export interface CreateLoggerOptions {
   /** Absolute path of the log file, appended to; empty or undefined logs to stdout. */
@@ -46,7 +52,7 @@ export interface CreateLoggerOptions {
   /** Current password values, read at each log call so a reloaded configuration is honoured. */
   secrets: () => Iterable<string>;
   /** Where lines go instead of stdout when there is no log file (tests). Never closed by the logger. */
-  destination?: NodeJS.WritableStream;
+  destination?: LogDestination;
   /** Ring to feed; pass the previous logger's ring on reload to keep history. A new one otherwise. */
   ring?: LogRing;
 }

@@ -95,7 +95,7 @@ function packageInfo(entryPath: string): { name: string | undefined; version: st
   }
 }
 
-function where(options: LoadPluginOptions): string {
+function where(options: Pick<LoadPluginOptions, 'configKey'>): string {
   return options.configKey ? ` (named by ${options.configKey})` : '';
 }
 
@@ -147,12 +147,36 @@ export async function loadPlugin(name: string, options: LoadPluginOptions): Prom
         `(a plugin package exports \`export const plugin = definePlugin({...})\`)`,
     );
   }
+  const checked = checkDeclaration(name, lookedFor, declaration, `the 'plugin' export of ${entryPath}`, options);
+  const info = packageInfo(entryPath);
+  return {
+    configName: name,
+    declaration: checked,
+    packageName: info.name ?? entryPath,
+    packageVersion: info.version,
+    entryPath,
+  };
+}
+
+/**
+ * Checks a plugin declaration, whether a package exported it as `plugin` or a
+ * plugin author handed it to verifyPlugin: made with definePlugin, for this
+ * plugin API version, of the expected kind, with schemas that compile.
+ * `source` says where it came from in messages.
+ */
+export function checkDeclaration(
+  name: string,
+  lookedFor: string,
+  declaration: unknown,
+  source: string,
+  options: Pick<LoadPluginOptions, 'expectedKind' | 'configKey'>,
+): PluginDeclaration {
   if (!isPluginDeclaration(declaration)) {
     throw new PluginLoadError(
       ErrorCodes.PLUGIN_NO_EXPORT,
       name,
       lookedFor,
-      `plugin '${name}'${where(options)}: the 'plugin' export of ${entryPath} was not made with definePlugin from @handyrep/plugin-sdk`,
+      `plugin '${name}'${where(options)}: ${source} was not made with definePlugin from @handyrep/plugin-sdk`,
     );
   }
   if (declaration.apiVersion !== PLUGIN_API_VERSION) {
@@ -173,14 +197,7 @@ export async function loadPlugin(name: string, options: LoadPluginOptions): Prom
     );
   }
   checkSchemas(name, lookedFor, declaration);
-  const info = packageInfo(entryPath);
-  return {
-    configName: name,
-    declaration,
-    packageName: info.name ?? entryPath,
-    packageVersion: info.version,
-    entryPath,
-  };
+  return declaration;
 }
 
 function checkSchemas(name: string, lookedFor: string, declaration: PluginDeclaration): void {

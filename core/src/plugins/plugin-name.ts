@@ -10,6 +10,9 @@ export interface PluginCandidate {
 
 const CONFIG_NAME = /^[a-z][a-z0-9_]*$/;
 
+/** HandyRep's own packages whose names look like a plugin's but are not plugins. */
+const NOT_PLUGINS = new Set(['@handyrep/plugin-sdk']);
+
 function kebab(name: string): string {
   return name.replace(/_/g, '-');
 }
@@ -29,13 +32,14 @@ export function pluginCandidates(name: string, baseDir: string): PluginCandidate
     return [
       { specifier: `@handyrep/plugin-${kebab(name)}`, isPath: false },
       { specifier: `handyrep-plugin-${kebab(name)}`, isPath: false },
-    ];
+    ].filter((candidate) => !NOT_PLUGINS.has(candidate.specifier));
   }
   return [{ specifier: name, isPath: false }];
 }
 
 /** The config name a plugin package answers to, or undefined when it is not named like a plugin. */
 export function configNameOfPackage(packageName: string): string | undefined {
+  if (NOT_PLUGINS.has(packageName)) return undefined;
   const match = /^(?:@handyrep\/plugin-|handyrep-plugin-)([a-z][a-z0-9-]*)$/.exec(packageName);
   return match?.[1]?.replace(/-/g, '_');
 }
