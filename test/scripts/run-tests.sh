@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # What `npm test` runs: system setup, build, unit suites, then the real-cluster
-# integration suites (test/dist/harness and test/dist/integration). Both suites
-# run even when the first fails; the exit code is non-zero if either failed.
+# integration suites (test/dist/harness and test/dist/integration), under the
+# machine's Node.js (20); then the unit suites and the packaging test again
+# under Node 22 and 24 (binaries fetched by test/scripts/fetch-node.sh). Every
+# part runs even when an earlier one failed; the exit code is non-zero if any
+# failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -12,11 +15,26 @@ if [[ ! -d node_modules ]]; then
 fi
 npm run build
 
-unit=0
-node test/scripts/run-node-tests.mjs unit || unit=$?
-integration=0
-node test/scripts/run-node-tests.mjs integration || integration=$?
+results=()
+failed=0
+part() { # label command...
+  local label=$1 code=0
+  shift
+  "$@" || code=$?
+  if [[ $code -eq 0 ]]; then results+=("$label passed"); else results+=("$label FAILED (exit $code)"); failed=1; fi
+}
 
-word() { if [[ $1 -eq 0 ]]; then echo passed; else echo "FAILED (exit $1)"; fi; }
-echo "run-tests: unit $(word "$unit"), integration $(word "$integration"), $((SECONDS - started)) s"
-if [[ $unit -ne 0 || $integration -ne 0 ]]; then exit 1; fi
+part "unit (Node $(node --version))" node test/scripts/run-node-tests.mjs unit
+part "integration (Node $(node --version))" node test/scripts/run-node-tests.mjs integration
+for major in 22 24; do
+  if other=$(bash test/scripts/fetch-node.sh "$major"); then
+    part "unit (Node $("$other" --version))" "$other" test/scripts/run-node-tests.mjs unit
+    part "packaging (Node $("$other" --version))" "$other" test/scripts/run-node-tests.mjs integration integration/packaging.test
+  else
+    results+=("Node $major FAILED (no binary)")
+    failed=1
+  fi
+done
+
+echo "run-tests: $(IFS=,; echo "${results[*]}" | sed 's/,/, /g'), $((SECONDS - started)) s"
+exit $failed
