@@ -2,7 +2,7 @@
 // plugin are packed and installed into a throw-away project outside the
 // workspace, and the core loads the plugin there by its config name.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,5 +61,16 @@ describe('third-party plugin installed by path', () => {
     const report = await verifyPluginPackage('acme_fence', { baseDir: project, kind: 'fencing' });
     assert.equal(report.packageName, 'handyrep-plugin-acme-fence');
     assert.deepEqual(report.methods, ['fence']);
+  });
+
+  it("the SDK's verifyPlugin says in one sentence that @handyrep/core is missing where it is not installed", () => {
+    // This project has the SDK and the plugin only, as a plugin that forgot its devDependency on the core.
+    const script = "import('@handyrep/plugin-sdk/testing').then((kit) => kit.verifyPlugin('acme_fence')).catch((err) => { console.error(err.message); process.exit(3); });";
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project, encoding: 'utf8' });
+    assert.equal(result.status, 3, result.stderr);
+    assert.equal(
+      result.stderr.trim(),
+      "verifyPlugin runs the real HandyRep core loader, and @handyrep/core is not installed here: add it to your plugin's devDependencies (npm install --save-dev @handyrep/core).",
+    );
   });
 });
