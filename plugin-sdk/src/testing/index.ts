@@ -12,5 +12,5 @@ export type { TestContext, TestContextOptions, TestServer } from './test-context
 export { CORE_MISSING_MESSAGE, verifyPlugin } from './verify-plugin.js';
 export type { VerifyPluginOptions, VerifyPluginReport, VerifyPluginTarget } from './verify-plugin.js';
 export { makeTestCertificates, opensslMissing } from './tls-certificates.js';
-export type { TestCertificates } from './tls-certificates.js';
+export type { TestCertificateOptions, TestCertificates } from './tls-certificates.js';
 export { testCandidate } from './test-candidate.js';

@@ -34,8 +34,20 @@ export interface TestCertificates {
   certFile: string;
   /** Server private key file (PEM). */
   keyFile: string;
+  /** Client certificates the CA signed, by common name (`clients` option), for certificate authentication. */
+  clients: Record<string, { certFile: string; keyFile: string }>;
   /** Removes the directory. */
   dispose(): void;
+}
+
+/** What the certificates are made for. */
+export interface TestCertificateOptions {
+  /** IP addresses the server certificate is valid for (default 127.0.0.1). */
+  ipAddresses?: readonly string[];
+  /** Host names it is valid for (default localhost). */
+  dnsNames?: readonly string[];
+  /** Common names of client certificates to make (e.g. a PostgreSQL role for `cert` authentication). */
+  clients?: readonly string[];
 }
 
 /** Why certificates cannot be made here, or undefined when openssl is available. */
@@ -44,8 +56,8 @@ export function opensslMissing(): string | undefined {
   return probe.status === 0 ? undefined : `openssl is not available (${probe.error?.message ?? probe.stderr.trim()})`;
 }
 
-/** Makes a CA and a server certificate with openssl in a new temporary directory (valid two days). */
-export function makeTestCertificates(): TestCertificates {
+/** Makes a CA, a server certificate and any client certificates with openssl in a new temporary directory (valid two days). */
+export function makeTestCertificates(options: TestCertificateOptions = {}): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'handyrep-tls-'));
   const file = (name: string): string => join(dir, name);
   const openssl = (...args: string[]): void => {
@@ -57,12 +69,22 @@ export function makeTestCertificates(): TestCertificates {
       '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
   }
   openssl('req', ...ec, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=127.0.0.1');
+  const names = [...(options.ipAddresses ?? ['127.0.0.1']).map((ip) => `IP:${ip}`), ...(options.dnsNames ?? ['localhost']).map((dns) => `DNS:${dns}`)];
   writeFileSync(
     file('server.ext'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+    `subjectAltName=${names.join(',')}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
   );
   openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial',
     '-out', file('server.crt'), '-days', '2', '-extfile', file('server.ext'));
+  const clients: TestCertificates['clients'] = {};
+  (options.clients ?? []).forEach((commonName, index) => {
+    const base = `client-${index}`;
+    openssl('req', ...ec, '-keyout', file(`${base}.key`), '-out', file(`${base}.csr`), '-subj', `/CN=${commonName}`);
+    writeFileSync(file(`${base}.ext`), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
+    openssl('x509', '-req', '-in', file(`${base}.csr`), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial',
+      '-out', file(`${base}.crt`), '-days', '2', '-extfile', file(`${base}.ext`));
+    clients[commonName] = { certFile: file(`${base}.crt`), keyFile: file(`${base}.key`) };
+  });
   return {
     dir,
     caFile: file('ca.crt'),
@@ -71,6 +93,7 @@ export function makeTestCertificates(): TestCertificates {
     key: readFileSync(file('server.key'), 'utf8'),
     certFile: file('server.crt'),
     keyFile: file('server.key'),
+    clients,
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
