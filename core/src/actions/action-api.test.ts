@@ -73,10 +73,12 @@ describe('ActionApi.manualFailover: refusals', () => {
     await assertNothingDone(c);
   });
 
-  it('a replica that received less WAL than another is refused, naming the one ahead; the master keeps running', async () => {
+  it('a replica that received less WAL than another and does not stream is refused, naming the one ahead; the master keeps running', async () => {
     const c = await open();
     c.set('pg1', { lsn: '0/5000000' });
     c.set('pg3', { lsn: '0/5000000' });
+    // Not streaming: the old master's clean stop would not send it the rest.
+    c.set('pg2', { upstream: null });
     const result = (await manualFailover(c, 'pg2')) as FailoverResult;
     assert.equal(result.result, 'FAIL');
     assert.match(result.details, /pg2 has received less WAL than pg3; promoting it would lose commits \(override the lag limit to do it anyway\)/);
@@ -95,6 +97,17 @@ describe('ActionApi.manualFailover: refusals', () => {
     const order = c.events.filter((e) => e.what === 'stop' || e.what === 'promote').map((e) => `${e.what} ${e.server}`);
     assert.deepEqual(order, ['stop pg1', 'promote pg2'], 'stopped cleanly before the promotion');
     assert.equal(c.hr.getMasterName(), 'pg2');
+  });
+
+  it('a streaming replica momentarily behind another is accepted for a planned switchover (the clean stop sends it the rest)', async () => {
+    const c = await open();
+    c.set('pg1', { lsn: '0/5000000' });
+    c.set('pg3', { lsn: '0/5000000' });
+    const result = (await manualFailover(c, 'pg2')) as FailoverResult;
+    assert.equal(result.result, 'SUCCESS', result.details);
+    assert.equal(result.fenced_by, 'clean_stop');
+    const order = c.events.filter((e) => e.what === 'stop' || e.what === 'promote').map((e) => `${e.what} ${e.server}`);
+    assert.deepEqual(order, ['stop pg1', 'promote pg2']);
   });
 
   it('a replica over its failover_lag_limit is refused, and says how to override', async () => {

@@ -129,12 +129,20 @@ export function checkSelection(selection: ReplicaSelection, candidates: readonly
   return { ordered: safe, excluded };
 }
 
-/** The checks on a replica the operator named (manual_failover newmaster): a reason to refuse, or undefined. */
-export function checkNamedCandidate(name: string, candidates: readonly ReplicaCandidate[], ignoreLagLimit: boolean): string | undefined {
+/**
+ * The checks on a replica the operator named (manual_failover newmaster): a
+ * reason to refuse, or undefined. A planned switchover is not refused for a
+ * replica that streams from the master and is only momentarily behind
+ * another: the old master's clean stop waits until every streaming replica
+ * has its last WAL. One that does not stream would not get it.
+ */
+export function checkNamedCandidate(name: string, candidates: readonly ReplicaCandidate[], rules: SelectionRules, streaming: ReadonlySet<string> = new Set()): string | undefined {
+  const { ignoreLagLimit } = rules;
   const named = candidates.find((candidate) => candidate.name === name);
   if (!named) return `${name} is not an enabled replica`;
   const reason = ineligibility(named, ignoreLagLimit);
   if (reason) return `${name} ${reason}${reason.includes('failover_lag_limit') ? ' (override the lag limit to promote it anyway)' : ''}`;
+  if (rules.planned && streaming.has(name)) return undefined;
   const ahead = candidates.filter((other) => other.name !== name && other.reachable && moreAdvanced(other, named) && named.received_lsn_bytes !== null);
   if (ahead.length > 0 && !ignoreLagLimit) {
     return `${name} has received less WAL than ${ahead.map((a) => a.name).join(', ')}; promoting it would lose commits (override the lag limit to do it anyway)`;

@@ -158,12 +158,18 @@ describe('checkSelection: the core re-checks the selection plugin (issue 12, def
 describe('checkNamedCandidate: manual_failover to a named replica', () => {
   const candidates = [candidate('r1', 100n), candidate('r2', 200n), candidate('r3', 200n, { nofailover: true })];
   it('refuses one behind another replica unless the lag limit is overridden', () => {
-    assert.match(checkNamedCandidate('r1', candidates, false) ?? '', /less WAL than r2/);
-    assert.equal(checkNamedCandidate('r1', candidates, true), undefined);
+    assert.match(checkNamedCandidate('r1', candidates, { ignoreLagLimit: false, planned: false }) ?? '', /less WAL than r2/);
+    assert.equal(checkNamedCandidate('r1', candidates, { ignoreLagLimit: true, planned: false }), undefined);
+  });
+  it('a planned switchover accepts one momentarily behind that streams (the clean stop sends it the rest), not one that does not stream, never a nofailover one', () => {
+    const planned = { ignoreLagLimit: false, planned: true };
+    assert.equal(checkNamedCandidate('r1', candidates, planned, new Set(['r1', 'r2'])), undefined);
+    assert.match(checkNamedCandidate('r1', candidates, planned, new Set(['r2'])) ?? '', /less WAL than r2/);
+    assert.match(checkNamedCandidate('r3', candidates, planned, new Set(['r3'])) ?? '', /nofailover/);
   });
   it('refuses nofailover, unknown servers, and accepts the most advanced', () => {
-    assert.match(checkNamedCandidate('r3', candidates, false) ?? '', /nofailover/);
-    assert.match(checkNamedCandidate('db1', candidates, false) ?? '', /not an enabled replica/);
-    assert.equal(checkNamedCandidate('r2', candidates, false), undefined);
+    assert.match(checkNamedCandidate('r3', candidates, { ignoreLagLimit: false, planned: false }) ?? '', /nofailover/);
+    assert.match(checkNamedCandidate('db1', candidates, { ignoreLagLimit: false, planned: false }) ?? '', /not an enabled replica/);
+    assert.equal(checkNamedCandidate('r2', candidates, { ignoreLagLimit: false, planned: false }), undefined);
   });
 });

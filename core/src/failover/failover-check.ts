@@ -103,10 +103,10 @@ export class FailoverCheck {
     // An unresolved failover is looked at again on every check, so it is settled as soon as the candidate's state is known.
     if (acting.acting && this.journal.current()) await this.lock.run('resolving an interrupted failover', () => this.recovery.resolve()).catch(() => 'pending');
     const checkStarted = this.clock.now();
-    const [checks] = await Promise.all([
-      verify ? this.availability.verifyAll() : this.availability.pollAll(),
-      acting.acting ? this.formerMasters.check() : Promise.resolve([]),
-    ]);
+    const [polled] = await Promise.all([this.availability.pollAll(), acting.acting ? this.formerMasters.check() : Promise.resolve([])]);
+    // A verification cycle polls first: a master that fails its poll is acted on at once, not after the
+    // verification has waited out every check that needs it (replicas' lag read on the master, for one).
+    const checks = verify && polled.result === 'SUCCESS' ? await this.availability.verifyAll() : polled;
     if (!acting.acting) {
       return success(`this is not the HandyRep master (${acting.acting_instance ?? 'no instance'} acts)${acting.details ? `: ${acting.details}` : ''}`);
     }
@@ -234,6 +234,14 @@ export class FailoverCheck {
       const result = await this.lock.run('automatic failover', () =>
         this.executor.failover({ trigger: 'automatic', reason, remaster: this.loaded.config.failover.remaster, ignoreLagLimit: false, planned: false, masterEvidence: evidence }),
       );
+      this.logger.info(`automatic failover ${result.result}: ${result.details}`, {
+        component: 'failover',
+        old_master: result.old_master,
+        new_master: result.new_master,
+        fenced_by: result.fenced_by ?? null,
+        writable_after_ms: result.writable_after_ms ?? null,
+        duration_ms: result.duration_ms,
+      });
       return { result: result.result, details: result.details, verdict: 'dead', failover: result };
     } catch (err) {
       const details = `master ${master.name} is down (${reason}), but failover could not start: ${errorMessage(err)}`;

@@ -16,6 +16,7 @@ import type { StateStore } from '../state/state-store.js';
 import { serverStatus } from '../status/server-status.js';
 import { formatStatusTimestamp } from '../status/status-time.js';
 import { buildCandidates, checkNamedCandidate, checkSelection } from './candidates.js';
+import type { ReplicaFacts } from './candidates.js';
 import { ClusterObserver } from './cluster-observer.js';
 import { decideFailedPromotion, decideFence, silentPoll } from './decide.js';
 import type { FailedPromotionStep } from './decide.js';
@@ -47,6 +48,11 @@ export interface FailoverRequest {
   planned: boolean;
   /** What the check found about the old master (automatic failovers): a silent host is not fenced over SSH again. */
   masterEvidence?: MasterEvidence;
+}
+
+/** The replicas whose WAL receiver streams right now. */
+function streamingNow(facts: readonly ReplicaFacts[]): Set<string> {
+  return new Set(facts.filter((fact) => fact.position?.result === 'SUCCESS' && fact.position.receiver_status === 'streaming').map((fact) => fact.server.name));
 }
 
 /** Silence on both the PostgreSQL port and SSH: fencing over the network would only run into time-outs. */
@@ -302,7 +308,7 @@ export class FailoverExecutor {
     const reference = masterLsn === null ? null : parseLsn(masterLsn);
     const candidates = buildCandidates(facts, reference, request.planned ? new Map() : this.availability.recentLag());
     if (request.newmaster !== undefined) {
-      const refusal = checkNamedCandidate(request.newmaster, candidates, request.ignoreLagLimit);
+      const refusal = checkNamedCandidate(request.newmaster, candidates, request, streamingNow(facts));
       if (refusal) return { result: 'FAIL', details: refusal };
       return { result: 'SUCCESS', details: `${request.newmaster} chosen by the operator`, value: [request.newmaster] };
     }
