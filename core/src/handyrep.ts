@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { resolve as resolvePath } from 'node:path';
 import type { InjectionToken } from 'tsyringe';
 import { errorMessage, fail, success } from '@handyrep/plugin-sdk';
 import type { ClusterStatusName, Logger, PluginKind, PluginKindMap, ReturnDictionary, ServerDefinition, StatusFields } from '@handyrep/plugin-sdk';
@@ -19,6 +20,7 @@ import { MaintenanceMode } from './cluster/maintenance-mode.js';
 import { ActingGuard } from './cluster/acting-guard.js';
 import { MasterWatcher } from './monitor/master-watcher.js';
 import { postgresTls } from './capabilities/remote-capabilities.js';
+import { problemPlaces } from './config/problem-places.js';
 import { Monitor } from './monitor/monitor.js';
 import type { RemasterResult } from './replication/remaster-service.js';
 import { buildRuntime, closeRuntime } from './runtime.js';
@@ -202,7 +204,9 @@ export class HandyRep {
         try {
           next = await buildRuntime(file, this.options, { saved: old.registry.snapshot(old.stateStore.currentGeneration()), ring: old.logger.ring, stateLock: old.stateLock });
         } catch (err) {
-          return fail(`configuration not reloaded, nothing changed: ${errorMessage(err)}`);
+          // Another file than the running one may be anything (a caller's mistake, or worse): say where, not what it holds.
+          const why = resolvePath(file) === old.loaded.file ? errorMessage(err) : problemPlaces(err, file);
+          return fail(`configuration not reloaded, nothing changed: ${why}`);
         }
         const monitoring = this.monitor?.isRunning() === true;
         if (this.monitor) await this.stopMonitor();
