@@ -41,7 +41,7 @@ function testFiles(dir) {
 }
 
 function packageDists() {
-  const dists = [join(root, 'plugin-sdk/dist'), join(root, 'core/dist')];
+  const dists = [join(root, 'plugin-sdk/dist'), join(root, 'core/dist'), join(root, 'create-plugin/dist')];
   const pluginsDir = join(root, 'plugins');
   if (existsSync(pluginsDir)) {
     for (const name of readdirSync(pluginsDir).sort()) dists.push(join(pluginsDir, name, 'dist'));
