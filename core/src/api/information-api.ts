@@ -11,6 +11,8 @@ import type { CoreLogger } from '../logging/create-logger.js';
 import { readLog } from '../logging/log-reader.js';
 import { createRedactor, isSecretKey } from '../logging/redact.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
+import { ASYNC, asSyncSet } from '../replication/sync-rules.js';
+import { describe, SYNC_KEY } from '../replication/sync-standbys.js';
 import { formatStatusTimestamp } from '../status/status-time.js';
 import { booleanArgument, choiceArgument, integerArgument, stringArgument } from './arguments.js';
 
@@ -33,7 +35,13 @@ export interface ServerStatusEntry extends StatusFields {
  * and `acting_instance` (null for a single instance or when unknown).
  */
 export interface StatusDictionary {
-  cluster: StatusFields<ClusterStatusName> & { paused_since?: string; this_instance_acts: boolean; acting_instance: string | null };
+  cluster: StatusFields<ClusterStatusName> & {
+    paused_since?: string;
+    /** With synchronous_mode on: the recorded synchronous set, e.g. `ANY 1 (pg2, pg3)`, or `asynchronous`. */
+    synchronous_standbys?: string;
+    this_instance_acts: boolean;
+    acting_instance: string | null;
+  };
   servers: Record<string, ServerStatusEntry>;
 }
 
@@ -83,6 +91,7 @@ export class InformationApi {
       cluster: {
         ...this.registry.clusterStatus(),
         ...(pausedSince === undefined ? {} : { paused_since: formatStatusTimestamp(pausedSince) }),
+        ...(this.loaded.config.failover.synchronous_mode === 'off' ? {} : { synchronous_standbys: describe(asSyncSet(this.registry.getExtra(SYNC_KEY)) ?? ASYNC) }),
         this_instance_acts: acting.acting,
         acting_instance: acting.acting_instance,
       },

@@ -110,5 +110,7 @@ describe('issue 13: the synchronous set follows the cluster', { timeout: 900_000
     await hr.stopMonitor();
     const saved = JSON.parse(readFileSync(join(cluster.baseDir, 'servers.save'), 'utf8')) as { extra?: { synchronous_standbys?: unknown } };
     assert.deepEqual(saved.extra?.synchronous_standbys, { members: ['pg1', 'pg3', 'pg4'], k: 1 }, 'the recorded set matches the applied one');
+    const status = (await hr.getStatus()) as { cluster: { synchronous_standbys?: string } };
+    assert.equal(status.cluster.synchronous_standbys, 'ANY 1 (pg1, pg3, pg4)', 'get_status shows the recorded set');
   });
 });
