@@ -9,7 +9,7 @@ import { plugin } from './plugin.js';
 
 /** Shell commands other than the cheap "is the postmaster stopped?" probe run before every stop. */
 function killCommands<C extends { command: string }>(shell: { commands: C[] }): C[] {
-  return shell.commands.filter((command) => !command.command.includes('/proc/$pid/status" 2>/dev/null`') && !command.command.startsWith('pid=$(head -n 1'));
+  return shell.commands.filter((command) => !command.command.startsWith('pid=$(head -n 1'));
 }
 
 const CONFIG: FenceShutdownConfig = { stop_timeout_ms: 200, confirm_timeout_ms: 5_000, confirm_interval_ms: 250, check_timeout_ms: 1_000, kill_hung_postmaster: true };
@@ -111,6 +111,34 @@ describe('fence_shutdown', () => {
     const result = await fence.fence('db1');
     assert.equal(result.fenced, true, result.details);
     assert.match(result.details, /immediate stop failed.*exit code 1/);
+  });
+
+  it('a killed postmaster that its control plugin still calls running (a zombie) is fenced in the first round, from /proc', async () => {
+    const { fence, control, kit } = await setup();
+    // pg_ctl's kill(pid, 0) passes for a zombie: the control plugin keeps saying running while the port refuses.
+    control.faststopBehaviour = async () => fail('pg_ctl: server does not shut down', { exit_code: 1 });
+    control.statusBehaviour = async () => success('db1 is running (PID 4242)', { running: true });
+    kit.sql.respond(() => refused());
+    kit.shell.respond((command) => (command.command.startsWith('pid=$(head -n 1') ? { stdout: 'postmaster_pid 4242\npostmaster_state Z\n' } : undefined));
+    kit.shell.respond((command) => (command.command.includes('outcome') ? { stdout: 'pid 4242\noutcome not_running\n' } : undefined));
+    const started = performance.now();
+    const result = await fence.fence('db1');
+    assert.equal(result.fenced, true, result.details);
+    assert.ok(performance.now() - started < CONFIG.confirm_interval_ms, 'no second round of checks');
+    assert.match(result.details, /postmaster PID 4242 \(postmaster\.pid\) is a zombie: dead, not yet reaped by its parent \(the control plugin said: postmaster running/);
+  });
+
+  it('the control plugin\'s "running" stands when /proc shows the postmaster alive, or cannot be read', async () => {
+    for (const stdout of ['postmaster_pid 4242\npostmaster_state S\n', '']) {
+      const { fence, control, kit } = await setup({ config: { confirm_timeout_ms: 300, kill_hung_postmaster: false } });
+      control.faststopBehaviour = async () => fail('pg_ctl: server does not shut down', { exit_code: 1 });
+      control.statusBehaviour = async () => success('db1 is running (PID 4242)', { running: true });
+      kit.sql.respond(() => refused());
+      kit.shell.respond((command) => (command.command.startsWith('pid=$(head -n 1') ? { stdout } : undefined));
+      const result = await fence.fence('db1');
+      assert.equal(result.fenced, false, result.details);
+      assert.match(result.details, /postmaster still running/);
+    }
   });
 
   it('waits through a slow shutdown ("shutting down", then refused) and succeeds', async () => {

@@ -4,7 +4,7 @@ import type { FenceShutdownConfig } from './config.js';
 import { checkControlStatus } from './control-check.js';
 import { immediateStop } from './immediate-stop.js';
 import type { StopOutcome } from './immediate-stop.js';
-import { postmasterStopped } from './postmaster-stopped.js';
+import { postmasterProcess } from './postmaster-process.js';
 import { KILL_WAIT_MS } from './kill-postmaster-script.js';
 import { killPostmaster } from './kill-postmaster.js';
 import type { KillOutcome } from './kill-postmaster.js';
@@ -16,11 +16,16 @@ import type { Observation, Verdict } from './verdict.js';
 export function createFenceShutdown(context: PluginContext<FenceShutdownConfig>): FencingPlugin {
   const { config, clock, logger } = context;
 
-  const observe = async (control: ControlPlugin | undefined, server: string): Promise<Observation> => {
+  const observe = async (control: ControlPlugin | undefined, server: string, pgdata: unknown): Promise<Observation> => {
     const [controlCheck, port] = await Promise.all([
       checkControlStatus(control, server, config.check_timeout_ms),
       probePort(context.sql, server, config.check_timeout_ms),
     ]);
+    // A control plugin that tests the PID with kill(pid, 0) (pg_ctl status) sees a killed, unreaped postmaster as running: /proc tells.
+    if (controlCheck.state === 'running' && (port.state === 'refused' || port.state === 'error')) {
+      const process = await postmasterProcess(context.shell, server, pgdata, config.check_timeout_ms);
+      if (process.state === 'dead') return { control: { state: 'stopped', detail: `${process.detail} (the control plugin said: ${controlCheck.detail})` }, port };
+    }
     return { control: controlCheck, port };
   };
 
@@ -40,7 +45,7 @@ export function createFenceShutdown(context: PluginContext<FenceShutdownConfig>)
       logger.info(`fencing ${server}: immediate stop through its control plugin`, { server });
 
       // A stopped (hung) postmaster cannot act on pg_ctl's signal: go straight to the kill instead of waiting out the stop.
-      const hung = config.kill_hung_postmaster && (await postmasterStopped(context.shell, server, definition['pgdata'], config.check_timeout_ms));
+      const hung = config.kill_hung_postmaster && (await postmasterProcess(context.shell, server, definition['pgdata'], config.check_timeout_ms)).state === 'stopped';
       const stop: StopOutcome = hung
         ? { ok: false, mayHaveReachedHost: true, detail: 'the postmaster is stopped (hung): immediate stop skipped' }
         : await immediateStop(control, server, config.stop_timeout_ms);
@@ -54,11 +59,11 @@ export function createFenceShutdown(context: PluginContext<FenceShutdownConfig>)
       const stopSaid = `${stop.detail}${controlProblem}${kill === undefined ? '' : `; escalation: ${kill.detail}`}`;
       const killed_pids = kill?.killedPids ?? [];
       const deadline = clock.now() + config.confirm_timeout_ms;
-      let verdict: Verdict = judge(await observe(control, server), where);
+      let verdict: Verdict = judge(await observe(control, server, definition['pgdata']), where);
       // Nothing on the host changes after a stop that never got there, so waiting would only delay the core's decision.
       while (!verdict.fenced && (stop.mayHaveReachedHost || kill?.mayHaveActed === true) && clock.now() < deadline) {
         await clock.sleep(config.confirm_interval_ms);
-        verdict = judge(await observe(control, server), where);
+        verdict = judge(await observe(control, server, definition['pgdata']), where);
       }
       const elapsed = clock.now() - started;
 

@@ -30,7 +30,8 @@ export function killPostmasterScript(pgdata: string): string {
 pgdata=${shellQuote(pgdata)}
 pidfile="$pgdata/postmaster.pid"
 report() { printf '%s %s\\n' "$1" "$2"; }
-state_of() { sed -n 's/^State:[[:space:]]*\\([A-Za-z]\\).*/\\1/p' "/proc/$1/status" 2>/dev/null; }
+# The state letter after the command name in /proc/PID/stat (the name may hold spaces and parentheses); empty when gone.
+state_of() { sed -e 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1; }
 if [ ! -e "$pidfile" ]; then report outcome no_pid_file; exit 0; fi
 if ! pid=$(head -n 1 -- "$pidfile" 2>/dev/null); then report outcome unreadable_pid_file; exit 0; fi
 # A plain positive number without leading zeros, not pid 1; a standalone backend writes a negative one.

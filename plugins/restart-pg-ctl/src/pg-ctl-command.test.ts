@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { shellJoin } from '@handyrep/plugin-sdk';
 import { testServer } from '@handyrep/plugin-sdk/testing';
-import { reloadArgv, startArgv, startScript, statusArgv, stopArgv } from './pg-ctl-command.js';
+import { reloadArgv, startArgv, startScript, statusArgv, statusScript, stopArgv } from './pg-ctl-command.js';
 import { pgCtlPaths } from './server-paths.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'restart-pg-ctl-'));
@@ -98,5 +99,84 @@ describe('pg_ctl command lines', () => {
     // Single quotes, spaces and semicolons are inert inside pg_ctl's double quotes and are quoted by HandyRep.
     const fine = pgCtlPaths(server({ pgdata: "/srv/it's ; a dir" }), 'x.log');
     assert.ok(shellJoin(statusArgv(fine)).endsWith(` -D '/srv/it'\\''s ; a dir'`), shellJoin(statusArgv(fine)));
+  });
+});
+
+/**
+ * A process named `postgres` (a symlink to sleep) whose parent, a Perl one-liner,
+ * does not reap it until its stdin closes: with `seconds` 0 it is a zombie at
+ * once, as a SIGKILLed postmaster is under a parent that does not reap.
+ */
+async function unreapedPostgres(seconds: number): Promise<{ pid: number; release: () => void }> {
+  const link = join(scratch, 'named', 'postgres');
+  if (!existsSync(link)) {
+    mkdirSync(join(scratch, 'named'), { recursive: true });
+    symlinkSync(spawnSync('/bin/sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).stdout.trim(), link);
+  }
+  const holder: ChildProcess = spawn('/usr/bin/perl', ['-e', '$| = 1; my $p = fork(); if (!$p) { exec { $ARGV[0] } $ARGV[0], $ARGV[1]; exit 127 } print "$p\\n"; <STDIN>; waitpid($p, 0);', link, String(seconds)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const pid = await new Promise<number>((resolve) => holder.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+  // A zombie shows as such once the child has exited.
+  for (let i = 0; i < 100 && seconds === 0 && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 10));
+  const release = (): void => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+    holder.stdin?.end();
+  };
+  return { pid, release };
+}
+
+/** A data directory whose postmaster.pid names `pid`, and a pg_ctl stand-in exiting with `pgCtlExit`. */
+function dataDirNaming(name: string, pid: number, pgCtlExit = 0): ReturnType<typeof pgCtlPaths> {
+  const pgdata = join(scratch, name);
+  mkdirSync(pgdata, { recursive: true });
+  writeFileSync(join(pgdata, 'postmaster.pid'), `${pid}\n${pgdata}\n1700000000\n5432\n`);
+  return pgCtlPaths(server({ pgdata, pg_bin: fakePgBin(`${name}-bin`, pgCtlExit) }), 'log/pg.log');
+}
+
+describe('zombie-proof status and start, run by a real shell against real processes', () => {
+  it('the status script adds the /proc state of the PID pg_ctl saw running: Z for a zombie, S for a live one, gone for none', async () => {
+    const zombie = await unreapedPostgres(0);
+    const live = await unreapedPostgres(30);
+    try {
+      const cases: [number, string][] = [[zombie.pid, 'Z'], [live.pid, 'S'], [4_000_000, 'gone']];
+      for (const [pid, state] of cases) {
+        const run = spawnSync('/bin/sh', ['-c', statusScript(dataDirNaming(`status-${state}`, pid))], { encoding: 'utf8' });
+        assert.equal(run.status, 0, run.stderr);
+        assert.equal(run.stdout.trim(), `handyrep-postmaster-state ${pid} ${state}`);
+      }
+      const stopped = spawnSync('/bin/sh', ['-c', statusScript(dataDirNaming('status-stopped', zombie.pid, 3))], { encoding: 'utf8' });
+      assert.equal(stopped.status, 3, 'pg_ctl\'s exit code is kept');
+      assert.equal(stopped.stdout, '', 'no /proc line when pg_ctl says not running');
+    } finally {
+      zombie.release();
+      live.release();
+    }
+  });
+
+  it('the start script removes postmaster.pid of a zombie postgres only, and says so', async () => {
+    const zombie = await unreapedPostgres(0);
+    const live = await unreapedPostgres(30);
+    try {
+      const zombieDir = dataDirNaming('start-zombie', zombie.pid);
+      const run = spawnSync('/bin/sh', ['-c', startScript(zombieDir, 7)], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`^handyrep-zombie-lock-removed ${zombie.pid}$`, 'm'));
+      assert.equal(existsSync(join(zombieDir.pgdata, 'postmaster.pid')), false);
+      for (const [name, pid] of [['start-live', live.pid], ['start-gone', 4_000_000], ['start-own-shell', process.pid]] as const) {
+        const paths = dataDirNaming(name, pid);
+        const kept = spawnSync('/bin/sh', ['-c', startScript(paths, 7)], { encoding: 'utf8' });
+        assert.equal(kept.status, 0, kept.stderr);
+        assert.doesNotMatch(kept.stdout, /zombie-lock-removed/);
+        assert.equal(existsSync(join(paths.pgdata, 'postmaster.pid')), true, `${name}: the lock file stays`);
+      }
+    } finally {
+      zombie.release();
+      live.release();
+    }
   });
 });

@@ -18,14 +18,17 @@ class PretendServer {
   stopResult: Partial<CommandResult> | undefined;
   startResult: Partial<CommandResult> | undefined;
   statusOverride: Partial<CommandResult> | Error | undefined;
+  /** What the status script's /proc line says about the PID pg_ctl saw running (a letter, `gone`), when set. */
+  procState: string | undefined;
   readonly timeouts: (number | undefined)[] = [];
 
   answer(command: RecordedCommand): Partial<CommandResult> | Error {
     const text = command.command;
     if (/ status -D /.test(text)) {
       if (this.statusOverride !== undefined) return this.statusOverride;
+      const proc = this.procState === undefined ? '' : `handyrep-postmaster-state 4242 ${this.procState}\n`;
       return this.running
-        ? { exitCode: 0, stdout: `pg_ctl: server is running (PID: 4242)\n${PG_CTL.replace('pg_ctl', 'postgres')} "-D" "${PGDATA}"\n` }
+        ? { exitCode: 0, stdout: `pg_ctl: server is running (PID: 4242)\n${PG_CTL.replace('pg_ctl', 'postgres')} "-D" "${PGDATA}"\n${proc}` }
         : { exitCode: 3, stdout: 'pg_ctl: no server running\n' };
     }
     if (/ stop -D /.test(text)) {
@@ -68,8 +71,30 @@ describe('restart_pg_ctl status', () => {
     assert.equal(result.running, true);
     assert.equal((result as { pid?: number }).pid, 4242);
     assert.equal(result.exit_code, 0);
-    assert.deepEqual(kit.shell.commands[0]?.argv, [PG_CTL, 'status', '-D', PGDATA]);
+    assert.ok(kit.shell.commands[0]?.command.startsWith(`${PG_CTL} status -D ${PGDATA} </dev/null\n`), kit.shell.commands[0]?.command);
     assert.equal(kit.shell.commands[0]?.server, 'db1');
+  });
+
+  it('a PID that pg_ctl sees running but /proc shows a zombie or gone is not running', async () => {
+    for (const [state, words] of [['Z', /not running \(postmaster\.pid names PID 4242, a zombie/], ['gone', /not running \(postmaster\.pid names PID 4242, which no longer exists/]] as const) {
+      const { control, pg } = setup();
+      pg.procState = state;
+      const result = await control.status('db1');
+      assert.equal(result.result, 'SUCCESS');
+      assert.equal(result.running, false, state);
+      assert.match(result.details, words);
+      assert.equal('pid' in result, false);
+    }
+  });
+
+  it('a live state letter in the /proc line leaves pg_ctl\'s "running" standing', async () => {
+    for (const state of ['S', 'R', 'T', 'D']) {
+      const { control, pg } = setup();
+      pg.procState = state;
+      const result = await control.status('db1');
+      assert.equal(result.running, true, state);
+      assert.equal(result.details, 'db1 is running (PID 4242)');
+    }
   });
 
   it('exit 3 is SUCCESS, not running', async () => {
@@ -118,6 +143,11 @@ describe('restart_pg_ctl stop and faststop', () => {
       timeouts.push(options?.timeoutMs);
       return run(server, argv, options);
     };
+    const runScript = kit.shell.runScript.bind(kit.shell);
+    kit.shell.runScript = (server, script, options) => {
+      timeouts.push(options?.timeoutMs);
+      return runScript(server, script, options);
+    };
     const result = await control.stop('db1');
     assert.equal(result.result, 'SUCCESS', result.details);
     assert.equal(pg.running, false);
@@ -142,6 +172,17 @@ describe('restart_pg_ctl stop and faststop', () => {
       const result = await control[op]('db1');
       assert.equal(result.result, 'SUCCESS');
       assert.match(result.details, /already stopped/);
+      assert.deepEqual(actions(kit), ['status']);
+    }
+  });
+
+  it('stop and faststop of a zombie postmaster are SUCCESS "already stopped": pg_ctl stop would wait for its reaping', async () => {
+    for (const op of ['stop', 'faststop'] as const) {
+      const { control, kit, pg } = setup();
+      pg.procState = 'Z';
+      const result = await control[op]('db1');
+      assert.equal(result.result, 'SUCCESS');
+      assert.match(result.details, /already stopped \(postmaster\.pid names PID 4242, a zombie/);
       assert.deepEqual(actions(kit), ['status']);
     }
   });
@@ -192,6 +233,16 @@ describe('restart_pg_ctl start', () => {
     assert.ok(script.includes(`${PG_CTL} start -D ${PGDATA} -l ${PGDATA}/log/handyrep-pg_ctl.log -w -t 60 </dev/null`), script);
     assert.match(script, /mkdir -p -- \/var\/lib\/postgresql\/15\/main\/log/);
     assert.match(result.details, /started in \d+ ms/);
+  });
+
+  it('starts over a zombie postmaster, saying the start script removed its lock file', async () => {
+    const { control, kit, pg } = setup();
+    pg.procState = 'Z';
+    pg.startResult = { exitCode: 0, stdout: 'handyrep-zombie-lock-removed 4242\nwaiting for server to start.... done\nserver started\n' };
+    const result = await control.start('db1');
+    assert.equal(result.result, 'SUCCESS', result.details);
+    assert.deepEqual(actions(kit), ['status', 'start']);
+    assert.match(result.details, /^db1 started in \d+ ms after removing the lock file of zombie postmaster PID 4242 \(log: /);
   });
 
   it('start of a running server is SUCCESS "already running" and starts nothing', async () => {

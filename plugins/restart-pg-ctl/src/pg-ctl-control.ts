@@ -2,19 +2,39 @@ import { fail, success } from '@handyrep/plugin-sdk';
 import type { CommandResult, ControlPlugin, ControlResult, PluginContext } from '@handyrep/plugin-sdk';
 import type { RestartPgCtlConfig } from './config.js';
 import { commandFields, failFromError, lastLine } from './control-result.js';
-import { LOG_EXCERPT_MARKER, reloadArgv, startScript, statusArgv, stopArgv } from './pg-ctl-command.js';
+import { LOG_EXCERPT_MARKER, POSTMASTER_STATE_MARKER, reloadArgv, startScript, statusScript, stopArgv, ZOMBIE_LOCK_REMOVED_MARKER } from './pg-ctl-command.js';
 import type { ShutdownMode } from './pg-ctl-command.js';
 import { pgCtlPaths } from './server-paths.js';
 import type { PgCtlPaths } from './server-paths.js';
 
-/** What `pg_ctl status` said about a server. */
+/** What `pg_ctl status` and /proc said about a server. */
 interface Probe {
-  /** `running` (exit 0), `stopped` (exit 3) or `invalid` (anything else, e.g. 4: no data directory). */
+  /** `running` (exit 0), `stopped` (exit 3, or a PID that is a zombie or gone) or `invalid` (anything else, e.g. 4: no data directory). */
   state: 'running' | 'stopped' | 'invalid';
   /** The postmaster's PID when running. */
   pid: number | undefined;
+  /** Why pg_ctl's "running" was overruled (a zombie, a process gone), for details. */
+  dead: string | undefined;
   /** The command's result. */
   result: CommandResult;
+}
+
+/** /proc state letters of a process that is dead whatever kill(pid, 0) says: zombie, dead. */
+const DEAD_STATES: ReadonlySet<string> = new Set(['Z', 'X', 'x']);
+
+/** The `<marker> <pid> <state>` line of the status script: whether the PID pg_ctl saw running is really dead. */
+function deadPostmaster(stdout: string): string | undefined {
+  const line = stdout.split('\n').find((text) => text.startsWith(`${POSTMASTER_STATE_MARKER} `));
+  const [, pid, state] = line?.trim().split(/\s+/) ?? [];
+  if (pid === undefined || state === undefined) return undefined;
+  if (state === 'gone') return `postmaster.pid names PID ${pid}, which no longer exists`;
+  if (DEAD_STATES.has(state)) return `postmaster.pid names PID ${pid}, a zombie: dead, not yet reaped by its parent`;
+  return undefined;
+}
+
+/** pg_ctl's output without the status script's own line. */
+function withoutMarker(result: CommandResult): CommandResult {
+  return { ...result, stdout: result.stdout.split('\n').filter((line) => !line.startsWith(`${POSTMASTER_STATE_MARKER} `)).join('\n') };
 }
 
 /** Every result of this plugin carries how long the operation took. */
@@ -90,7 +110,7 @@ export class PgCtlControl implements ControlPlugin {
       const fields = { ...this.fields(probe.result), ...duration };
       if (probe.state === 'invalid') return { ...this.invalid('status', server, probe), running: false, ...duration };
       if (probe.state === 'running') return success(`${server} is running${pidText(probe)}`, { ...fields, running: true, pid: probe.pid ?? null });
-      return success(`${server} is not running`, { ...fields, running: false });
+      return success(`${server} is not running${deadText(probe)}`, { ...fields, running: false });
     } catch (err) {
       return { ...failFromError('status', server, err, this.context.clock.now() - started), running: false };
     }
@@ -99,7 +119,7 @@ export class PgCtlControl implements ControlPlugin {
   private async shutdown(server: string, paths: PgCtlPaths, mode: ShutdownMode, known?: Probe): Promise<ControlResult> {
     const probe = known ?? (await this.probe(server, paths));
     if (probe.state === 'invalid') return this.invalid(mode === 'fast' ? 'stop' : 'faststop', server, probe);
-    if (probe.state === 'stopped') return success(`${server} is already stopped; nothing done`, this.fields(probe.result));
+    if (probe.state === 'stopped') return success(`${server} is already stopped${deadText(probe)}; nothing done`, this.fields(probe.result));
     const started = this.context.clock.now();
     const result = await this.context.shell.run(server, stopArgv(paths, mode, this.context.config.wait_seconds), { timeoutMs: this.waitingMs() });
     const took = this.context.clock.now() - started;
@@ -123,9 +143,11 @@ export class PgCtlControl implements ControlPlugin {
     const started = this.context.clock.now();
     const result = await this.context.shell.runScript(server, startScript(paths, this.context.config.wait_seconds), { timeoutMs: this.waitingMs() });
     const took = this.context.clock.now() - started;
+    const zombieLock = new RegExp(`^${ZOMBIE_LOCK_REMOVED_MARKER} (\\d+)$`, 'm').exec(result.stdout)?.[1];
+    const removed = zombieLock === undefined ? '' : ` after removing the lock file of zombie postmaster PID ${zombieLock}`;
     if (result.exitCode === 0) {
-      this.context.logger.info(`started ${server}`, { server, durationMs: took });
-      return success(`${server} started in ${took} ms (log: ${paths.logFile})`, this.fields(result));
+      this.context.logger.info(`started ${server}${removed}`, { server, durationMs: took });
+      return success(`${server} started in ${took} ms${removed} (log: ${paths.logFile})`, this.fields(result));
     }
     const reason = lastLine(result.stderr.split(LOG_EXCERPT_MARKER)[0] ?? '') || lastLine(result.stdout);
     this.context.logger.warn(`pg_ctl start failed on ${server}`, { server, exitCode: result.exitCode, durationMs: took });
@@ -133,12 +155,15 @@ export class PgCtlControl implements ControlPlugin {
   }
 
   private async probe(server: string, paths: PgCtlPaths): Promise<Probe> {
-    const result = await this.context.shell.run(server, statusArgv(paths), { timeoutMs: this.quickMs() });
+    const raw = await this.context.shell.runScript(server, statusScript(paths), { timeoutMs: this.quickMs() });
+    const result = withoutMarker(raw);
     if (result.exitCode === 0) {
+      const dead = deadPostmaster(raw.stdout);
+      if (dead !== undefined) return { state: 'stopped', pid: undefined, dead, result };
       const match = /PID:\s*(\d+)/.exec(result.stdout);
-      return { state: 'running', pid: match?.[1] === undefined ? undefined : Number(match[1]), result };
+      return { state: 'running', pid: match?.[1] === undefined ? undefined : Number(match[1]), dead: undefined, result };
     }
-    return { state: result.exitCode === 3 ? 'stopped' : 'invalid', pid: undefined, result };
+    return { state: result.exitCode === 3 ? 'stopped' : 'invalid', pid: undefined, dead: undefined, result };
   }
 
   private invalid(action: string, server: string, probe: Probe): ControlResult {
@@ -175,6 +200,10 @@ export class PgCtlControl implements ControlPlugin {
 
 function exitText(result: CommandResult): string {
   return result.exitCode === null ? 'by signal' : String(result.exitCode);
+}
+
+function deadText(probe: Probe): string {
+  return probe.dead === undefined ? '' : ` (${probe.dead})`;
 }
 
 function pidText(probe: Probe): string {
