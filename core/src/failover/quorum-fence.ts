@@ -5,7 +5,7 @@ import { inject, injectable } from 'tsyringe';
 import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
-import { sqlLiteral } from '../replication/primary-conninfo.js';
+import { alterSystemStatement } from '../replication/primary-conninfo.js';
 import { quorumOf } from '../replication/sync-rules.js';
 import { describe, SyncStandbys } from '../replication/sync-standbys.js';
 import type { MasterEvidence } from './master-verdict.js';
@@ -86,8 +86,8 @@ export class QuorumFence {
     try {
       const rows = await this.sql.query<{ value: string }>(this.target(server), 'SELECT current_setting($1) AS value', ['primary_conninfo']);
       previous = rows[0]?.value ?? '';
-      await this.sql.query(this.target(server), "ALTER SYSTEM SET primary_conninfo = ''");
-      await this.sql.query(this.target(server), "ALTER SYSTEM SET synchronous_standby_names = ''");
+      await this.sql.query(this.target(server), alterSystemStatement('primary_conninfo', ''));
+      await this.sql.query(this.target(server), alterSystemStatement('synchronous_standby_names', ''));
       await this.sql.query(this.target(server), 'SELECT pg_reload_conf()');
       const deadline = this.clock.now() + DETACH_CONFIRM_MS;
       for (;;) {
@@ -103,7 +103,7 @@ export class QuorumFence {
 
   private async reattach(server: string, previous: string): Promise<void> {
     try {
-      await this.sql.query(this.target(server), `ALTER SYSTEM SET primary_conninfo = ${sqlLiteral(previous)}`);
+      await this.sql.query(this.target(server), alterSystemStatement('primary_conninfo', previous));
       await this.sql.query(this.target(server), 'SELECT pg_reload_conf()');
     } catch (err) {
       this.logger.error(`could not re-attach ${server} to its upstream after a failed quorum fence: ${errorMessage(err)}`, { server });

@@ -8,6 +8,7 @@ import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import type { StateStore } from '../state/state-store.js';
+import { alterSystemStatement } from './primary-conninfo.js';
 import { ASYNC, asSyncSet, parseStandbyNames, planTransition, sameSet, standbyNames, targetSyncSet } from './sync-rules.js';
 import type { SyncCandidate, SyncSet, SynchronousMode } from './sync-rules.js';
 
@@ -130,8 +131,7 @@ export class SyncStandbys {
   /** ALTER SYSTEM + reload on `server`, confirmed by a fresh session's SHOW within a few seconds. */
   async apply(server: string, set: SyncSet): Promise<void> {
     const value = standbyNames(set);
-    // Names are checked against the server-name pattern, so the value holds no quote to escape.
-    await this.sql.query(this.target(server), `ALTER SYSTEM SET synchronous_standby_names = '${value}'`);
+    await this.sql.query(this.target(server), alterSystemStatement('synchronous_standby_names', value));
     await this.sql.query(this.target(server), 'SELECT pg_reload_conf()');
     const deadline = this.clock.now() + SETTLE_MS;
     for (;;) {
