@@ -102,6 +102,8 @@ export interface HostState {
   sshdPid?: number;
   sshUp: boolean;
   postgres?: ProcHandle;
+  /** faults.startUnreaped(): the parent that does not reap its postgres until told. */
+  unreapingParent?: ProcHandle;
   pgbouncer?: ProcHandle;
   hungPids: number[];
   /** Every postmaster ever seen on this host: pid -> start time (guards against PID reuse). */
@@ -520,6 +522,7 @@ export class Cluster {
       if (st.reaper) pids.add(st.reaper.pid);
       if (st.sshdPid) pids.add(st.sshdPid);
       if (st.postgres) pids.add(st.postgres.pid);
+      if (st.unreapingParent) pids.add(st.unreapingParent.pid);
       if (st.pgbouncer) pids.add(st.pgbouncer.pid);
       const pm = h.kind === 'postgres' ? this.postmasterPid(h) : null;
       if (pm) pids.add(pm);

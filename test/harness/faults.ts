@@ -6,6 +6,23 @@ import { descendants, isAlive, listProcesses, PG_BIN, readStat, signal, sleep, t
 
 const FATAL_WAIT: ReadonlySet<string> = new Set(['SIGKILL', 'SIGQUIT', 'SIGABRT', 'SIGSEGV']);
 
+/**
+ * The parent of startUnreaped(): forks and execs its arguments (postgres) and
+ * then does not reap the child until SIGUSR1, as a container's PID 1 that
+ * never reaps. A postmaster killed meanwhile stays a zombie, which still
+ * passes kill(pid, 0) (pg_ctl status, PostgreSQL's own lock-file check).
+ */
+const UNREAPING_PARENT = String.raw`
+my $pid = fork();
+die "fork: $!" unless defined $pid;
+if ($pid == 0) { exec { $ARGV[0] } @ARGV; exit 127; }
+my $reap = 0;
+$SIG{USR1} = sub { $reap = 1 };
+sleep 1 until $reap;
+waitpid($pid, 0);
+exit 0;
+`;
+
 export class Faults {
   constructor(private readonly c: Cluster) {}
 
@@ -25,6 +42,35 @@ export class Faults {
     if (stat) st.seenPostmasters.set(st.postgres.pid, stat.startTime);
     if (opts.wait ?? true) await this.c.waitPostgresReady(h, opts.timeoutMs ?? 30_000);
     return st.postgres.pid;
+  }
+
+  /**
+   * Starts postgres like start(), but as the child of a parent that does not
+   * reap it until reapUnreaped() (or teardown): killed, the postmaster stays
+   * a zombie. Returns the postmaster's pid once it accepts connections.
+   */
+  async startUnreaped(hostName: string | Host, opts: { timeoutMs?: number } = {}): Promise<number> {
+    const h = this.c.host(hostName);
+    const st = this.c.hostState(h);
+    const running = this.c.postmasterPid(h);
+    if (running) throw new Error(`postgres on ${h.name} is already running (pid ${running})`);
+    // An earlier start()'s exited child would make waitPostgresReady think this one exited.
+    st.postgres = undefined;
+    st.unreapingParent = await this.c.launcher.daemon(h.name, '/usr/bin/perl', ['-e', UNREAPING_PARENT, join(PG_BIN, 'postgres'), '-D', h.pgdata], {
+      user: 'postgres',
+      logFile: h.logFile,
+    });
+    await this.c.waitPostgresReady(h, opts.timeoutMs ?? 30_000);
+    const pid = this.c.postmasterPid(h);
+    if (!pid || readStat(pid)?.ppid !== st.unreapingParent.pid) throw new Error(`postgres on ${h.name} is not the child of the unreaping parent ${st.unreapingParent.pid}`);
+    return pid;
+  }
+
+  /** Tells startUnreaped()'s parent to reap its child (a zombie, or postgres once it exits) and exit. */
+  async reapUnreaped(hostName: string | Host): Promise<void> {
+    const st = this.c.hostState(hostName);
+    await st.unreapingParent?.stop('SIGUSR1', 5_000);
+    st.unreapingParent = undefined;
   }
 
   /** pg_ctl stop -m <mode> as postgres (default fast); waits until the postmaster is gone. No-op when not running. */

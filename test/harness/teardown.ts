@@ -63,6 +63,8 @@ export async function teardownCluster(c: Cluster): Promise<TeardownReport> {
       signal(p, 'SIGKILL');
     }
     await waitGone(left, 5_000);
+    // startUnreaped()'s parents reap their (now exited) postmasters, so no zombie outlives the cluster.
+    await Promise.all(c.postgresHosts.map((h) => c.faults.reapUnreaped(h)));
   });
 
   await step('pgbouncer', () => Promise.all(c.pgbouncers.map((b) => c.hostState(b).pgbouncer?.stop('SIGTERM', 5_000))));

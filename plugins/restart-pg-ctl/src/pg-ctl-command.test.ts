@@ -134,7 +134,9 @@ async function unreapedPostgres(seconds: number): Promise<{ pid: number; release
 function dataDirNaming(name: string, pid: number, pgCtlExit = 0): ReturnType<typeof pgCtlPaths> {
   const pgdata = join(scratch, name);
   mkdirSync(pgdata, { recursive: true });
-  writeFileSync(join(pgdata, 'postmaster.pid'), `${pid}\n${pgdata}\n1700000000\n5432\n`);
+  mkdirSync(join(pgdata, 'sock'), { recursive: true });
+  writeFileSync(join(pgdata, 'postmaster.pid'), `${pid}\n${pgdata}\n1700000000\n5432\n${join(pgdata, 'sock')}\n127.0.0.1\n`);
+  writeFileSync(join(pgdata, 'sock', '.s.PGSQL.5432.lock'), `${pid}\n${pgdata}\n`);
   return pgCtlPaths(server({ pgdata, pg_bin: fakePgBin(`${name}-bin`, pgCtlExit) }), 'log/pg.log');
 }
 
@@ -167,12 +169,14 @@ describe('zombie-proof status and start, run by a real shell against real proces
       assert.equal(run.status, 0, run.stderr);
       assert.match(run.stdout, new RegExp(`^handyrep-zombie-lock-removed ${zombie.pid}$`, 'm'));
       assert.equal(existsSync(join(zombieDir.pgdata, 'postmaster.pid')), false);
+      assert.equal(existsSync(join(zombieDir.pgdata, 'sock', '.s.PGSQL.5432.lock')), false, 'the socket directory\'s lock file too');
       for (const [name, pid] of [['start-live', live.pid], ['start-gone', 4_000_000], ['start-own-shell', process.pid]] as const) {
         const paths = dataDirNaming(name, pid);
         const kept = spawnSync('/bin/sh', ['-c', startScript(paths, 7)], { encoding: 'utf8' });
         assert.equal(kept.status, 0, kept.stderr);
         assert.doesNotMatch(kept.stdout, /zombie-lock-removed/);
         assert.equal(existsSync(join(paths.pgdata, 'postmaster.pid')), true, `${name}: the lock file stays`);
+        assert.equal(existsSync(join(paths.pgdata, 'sock', '.s.PGSQL.5432.lock')), true, `${name}: the socket lock file stays`);
       }
     } finally {
       zombie.release();

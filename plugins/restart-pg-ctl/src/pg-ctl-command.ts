@@ -51,9 +51,11 @@ export function statusScript(paths: PgCtlPaths): string {
 }
 
 /**
- * Removes postmaster.pid when the PID it names is a zombie postgres: the new
- * postmaster would otherwise refuse to start ("lock file already exists"),
- * since its own check is `kill(pid, 0)` too. Only a zombie (state Z, dead,
+ * Removes postmaster.pid, and the lock file of the socket directory it
+ * records (line 5; further socket directories are not recorded there), when
+ * the PID they name is a zombie postgres: the new postmaster would otherwise
+ * refuse to start ("lock file already exists"), since its own check is
+ * `kill(pid, 0)` too. Only a zombie (state Z, dead,
  * its memory and sockets released) named `postgres`/`postmaster`; the file is
  * read again right before removal so a lock file written meanwhile is kept.
  * The old shared memory is still guarded: PostgreSQL refuses a segment that a
@@ -68,7 +70,13 @@ function zombieLockLines(paths: PgCtlPaths): string[] {
     READ_STATE.replace(/^/gm, '  '),
     '  comm=$(cat "/proc/$pid/comm" 2>/dev/null)',
     '  if [ "$state" = Z ] && { [ "$comm" = postgres ] || [ "$comm" = postmaster ]; } && [ "$(head -n 1 -- "$pidfile" 2>/dev/null)" = "$pid" ]; then',
+    // Lines 4 and 5: the port and the first socket directory, whose lock file names the PID too.
+    '    port=$(sed -n 4p -- "$pidfile" 2>/dev/null); sockdir=$(sed -n 5p -- "$pidfile" 2>/dev/null)',
     `    rm -f -- "$pidfile" && printf '%s %s\\n' ${ZOMBIE_LOCK_REMOVED_MARKER} "$pid"`,
+    `    case $port in ''|*[!0-9]*) port='' ;; esac`,
+    '    case $sockdir in /*) ;; *) sockdir= ;; esac',
+    '    socklock="$sockdir/.s.PGSQL.$port.lock"',
+    '    if [ -n "$port" ] && [ -n "$sockdir" ] && [ "$(head -n 1 -- "$socklock" 2>/dev/null)" = "$pid" ]; then rm -f -- "$socklock"; fi',
     '  fi',
     'fi',
   ];
