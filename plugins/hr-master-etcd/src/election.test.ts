@@ -382,7 +382,7 @@ describe('hr_master_etcd election (fake etcd)', () => {
       if (logger.lines.some((l) => /hr-a stopped acting/.test(l.message))) loggedAt = performance.now();
       else await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    assert.ok(loggedAt !== undefined, 'logged by the timer');
+    assert.ok(loggedAt !== undefined, `logged by the timer: ${JSON.stringify(logger.lines.map((l) => l.message))}`);
     assert.ok(loggedAt - renewed >= 1_000, `logged ${Math.round(loggedAt - renewed)} ms after the renewal, before the 1 s window ended`);
     await a.close();
   });

@@ -152,7 +152,12 @@ export class EtcdElection {
     this.roleTimer = undefined;
     if (this.closed || !this.lease || this.renewedAt === undefined || !this.holdsKey()) return;
     const due = this.renewedAt + this.lease.ttlMs - this.settings.marginMs - this.now();
-    this.roleTimer = setTimeout(() => this.observe(), Math.max(0, due) + 1);
+    // A timer can fire a little before the window ends by this clock (Node schedules from its cached loop
+    // time): when the decision has not changed yet, arm again for what is left.
+    this.roleTimer = setTimeout(() => {
+      this.observe();
+      if (this.lastActing) this.armRoleTimer();
+    }, Math.max(0, due) + 1);
     this.roleTimer.unref();
   }
 
