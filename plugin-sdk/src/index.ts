@@ -32,7 +32,7 @@ export type { CommandOptions, CommandResult, RemoteShell } from './capabilities/
 export type { Secrets } from './capabilities/secrets.js';
 export type { ServerView } from './capabilities/server-view.js';
 export type { SettingsView } from './capabilities/settings-view.js';
-export type { SqlClient, SqlRow, SqlSession, SqlTarget } from './capabilities/sql.js';
+export type { HeldSessionOptions, HeldSqlSession, SqlClient, SqlRow, SqlSession, SqlTarget } from './capabilities/sql.js';
 
 export type { Alert, AlertPlugin, AlertSeverity, AlertType } from './kinds/alert.js';
 export type { ArchiveCleanupPlugin, ArchivePlugin } from './kinds/archive.js';

@@ -38,6 +38,16 @@ function secrets(values: Record<string, string>): Secrets {
   };
 }
 
+/** Waits up to 2 s until backend `pid` has left pg_stat_activity. */
+async function waitGoneFromActivity(sql: PgSqlClient, pid: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    const rows = await sql.query<{ n: string }>({ server: 'pg1' }, 'select count(*) as n from pg_stat_activity where pid = $1', [pid]);
+    if (rows[0]?.n === '0') return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}
+
 async function elapsedOf(work: () => Promise<unknown>): Promise<{ ms: number; error: unknown }> {
   const started = performance.now();
   try {
@@ -93,6 +103,33 @@ describe('PgSqlClient against a real PostgreSQL 15', { skip }, () => {
     assert.equal(pids[0], pids[1]);
     const left = await sql.query<{ n: string }>(pg1(), 'select count(*) as n from pg_stat_activity where pid = $1', [pids[0]]);
     assert.equal(left[0]?.n, '0');
+  });
+
+  it('hold keeps one connection across calls until closed, and close() is idempotent', async () => {
+    const sql = client();
+    const held = await sql.hold(pg1(), { keepAliveIdleMs: 1000 });
+    const [first] = await held.query<{ pid: number }>('select pg_backend_pid() as pid');
+    const [second] = await held.query<{ pid: number }>('select pg_backend_pid() as pid');
+    assert.equal(first?.pid, second?.pid);
+    assert.equal(held.lost === undefined, true);
+    await held.close();
+    await held.close();
+    assert.match(String(held.lost?.message), /the held session was closed/);
+    await assert.rejects(held.query('select 1'), /the held session was closed/);
+    assert.ok(await waitGoneFromActivity(sql, first?.pid ?? 0), 'the backend ended');
+  });
+
+  it('a held connection the server ends is lost with the server\'s SQLSTATE, without a query', async () => {
+    const sql = client();
+    const held = await sql.hold(pg1());
+    const [row] = await held.query<{ pid: number }>('select pg_backend_pid() as pid');
+    await sql.query(pg1(), 'select pg_terminate_backend($1)', [row?.pid]);
+    const deadline = Date.now() + 2000;
+    while (held.lost === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(held.lost instanceof SqlError, String(held.lost));
+    assert.equal((held.lost as SqlError).sqlState, '57P01');
+    await assert.rejects(held.query('select 1'), (err: unknown) => err === held.lost);
+    await held.close();
   });
 
   it('closes the session when the work throws, passing the error through', async () => {

@@ -1,6 +1,6 @@
 import { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import type { PgTls, Secrets, ServerView, SqlClient, SqlRow, SqlSession, SqlTarget } from '@handyrep/plugin-sdk';
+import type { HeldSessionOptions, HeldSqlSession, PgTls, Secrets, ServerView, SqlClient, SqlRow, SqlSession, SqlTarget } from '@handyrep/plugin-sdk';
 import { BadArgumentError } from '@handyrep/plugin-sdk';
 import pg from 'pg';
 import { buildConninfo } from './libpq-conninfo.js';
@@ -74,8 +74,8 @@ function positiveMs(value: number | undefined, fallback: number, name: string): 
 }
 
 /**
- * The core's SqlClient over `pg`. Every call opens its own `pg.Client` and
- * closes it: HandyRep talks to each server a few times per poll cycle, a fresh
+ * The core's SqlClient over `pg`. Every call but `hold` opens its own
+ * `pg.Client` and closes it: HandyRep talks to each server a few times per poll cycle, a fresh
  * connection is what a health check must prove anyway, and a pool would hand
  * out connections to a server whose state changed under them (failover,
  * restart). Every connect and statement is bounded by a time-out enforced on
@@ -133,6 +133,60 @@ export class PgSqlClient implements SqlClient {
     } finally {
       await this.end(client, socket());
     }
+  }
+
+  /**
+   * Opens a connection that stays open until `close()` or until it is lost
+   * (the error is kept as `lost`), with TCP keepalive after
+   * `keepAliveIdleMs` of idleness: for polls that cost one round trip. Not a
+   * pool: its owner decides when to drop it, and a lost one is never reused.
+   */
+  async hold(target: SqlTarget, options: HeldSessionOptions = {}): Promise<HeldSqlSession> {
+    const resolved = this.resolve(target);
+    const where = `server ${resolved.server} (${resolved.user}@${resolved.host}:${resolved.port}/${resolved.database})`;
+    const failure = (phase: SqlFailureContext['phase'], timeoutMs: number) => (err: unknown) =>
+      toSqlFailure(err, { where, phase, timeoutMs, password: resolved.password, ...(this.tls ? { tls: this.tls } : {}) });
+    const { client, socket, errors } = await this.connect(resolved, target, failure);
+    socket()?.setKeepAlive(true, positiveMs(options.keepAliveIdleMs, 10_000, 'keepAliveIdleMs'));
+    // The server closing an idle connection cleanly (FIN, no message) loses it too.
+    client.on('end', () => {
+      errors.broken ??= new Error('Connection terminated: the server closed the connection');
+    });
+    let lost: Error | undefined;
+    let busy = 0;
+    const lostNow = (): Error | undefined => (lost ??= errors.broken === undefined ? undefined : failure('query', resolved.statementTimeoutMs)(errors.broken));
+    return {
+      get lost() {
+        return lostNow();
+      },
+      query: async <Row extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<Row[]> => {
+        const gone = lostNow();
+        if (gone !== undefined) throw gone;
+        busy += 1;
+        try {
+          return (await client.query<Row>(text, params === undefined ? undefined : [...params])).rows;
+        } catch (err) {
+          const mapped = failure('query', resolved.statementTimeoutMs)(err);
+          if (/query read timeout/i.test(String((err as Error | undefined)?.message))) {
+            errors.broken ??= err;
+            socket()?.destroy();
+          }
+          throw mapped;
+        } finally {
+          busy -= 1;
+        }
+      },
+      close: async () => {
+        const cut = busy > 0 || lostNow() !== undefined;
+        lost ??= new SqlError(`${where}: the held session was closed`, undefined);
+        // pg's end() waits for an answer a busy or lost connection never gives: cut the socket instead.
+        if (cut) {
+          socket()?.destroy();
+        } else {
+          await this.end(client, socket());
+        }
+      },
+    };
   }
 
   /**

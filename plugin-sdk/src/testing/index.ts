@@ -3,7 +3,7 @@
 export { FakeClock } from './fake-clock.js';
 export { FakeShell } from './fake-shell.js';
 export type { RecordedCommand, ShellResponder } from './fake-shell.js';
-export { FakeSql } from './fake-sql.js';
+export { FakeHeldSession, FakeSql } from './fake-sql.js';
 export type { RecordedQuery, SqlResponder } from './fake-sql.js';
 export { MemoryLogger } from './memory-logger.js';
 export type { CapturedLog } from './memory-logger.js';

@@ -1,0 +1,142 @@
+import { ErrorCodes, HandyRepError, pollResult, withTimeout } from '@handyrep/plugin-sdk';
+import type { HeldSqlSession, PluginContext, PollObservation, PollPlugin, PollResult, SqlClient, SqlTarget } from '@handyrep/plugin-sdk';
+import { classifyPollError } from './classify-error.js';
+import type { PollHeldConfig } from './config.js';
+
+/** The password key the core's SQL client uses when a target names none. */
+const PASSWORD_KEY = 'superuser_password';
+
+const QUERY = 'SELECT pg_is_in_recovery() AS in_recovery';
+
+/** pgbouncer refuses unknown startup parameters, statement_timeout included. */
+const PROXY_ROLES: ReadonlySet<unknown> = new Set(['pgbouncer', 'proxy']);
+
+/** One server's connection: being opened, or open. */
+interface Held {
+  /** What it was opened to (address, port, database): a changed server definition gets a new one. */
+  key: string;
+  /** The open in progress, or done. */
+  session: Promise<HeldSqlSession>;
+  /** The session once opened. */
+  ready: HeldSqlSession | undefined;
+  /** When a poll last used it (clock ms). */
+  usedAt: number;
+}
+
+/** Belt and braces: the core already scrubs passwords from SQL errors, but details are shown to operators. */
+function withoutPassword(text: string, password: string | undefined): string {
+  return password === undefined || password === '' ? text : text.split(password).join('***');
+}
+
+/** A SqlClient that can hold connections, or a coded error saying this core cannot. */
+function holdingClient(sql: SqlClient): Required<Pick<SqlClient, 'hold'>> {
+  const hold = sql.hold?.bind(sql);
+  if (hold === undefined) {
+    throw new HandyRepError(ErrorCodes.NOT_SUPPORTED, 'poll_held needs a HandyRep core whose SQL client can hold connections (SqlClient.hold, @handyrep/plugin-sdk 1.1); use poll_connect or poll_isready with this one');
+  }
+  return { hold };
+}
+
+/**
+ * `poll_held`: one connection per polled server, kept open between polls. A
+ * poll is one round trip on it (`SELECT pg_is_in_recovery()`) bounded by
+ * `timeout_ms`. A poll that fails on it (an error, a reset, silence until the
+ * time-out) reports that as its evidence and drops the connection; the next
+ * poll opens a new one, which is then one fresh connection as poll_connect
+ * makes, within the same time-out. A connection found lost before a poll
+ * began (the server closed it, keepalive gave up) is old news: that poll
+ * opens a new one at once and says so in its details.
+ */
+export class HeldPoller implements PollPlugin {
+  private readonly held = new Map<string, Held>();
+  private readonly sql: Required<Pick<SqlClient, 'hold'>>;
+
+  constructor(private readonly context: PluginContext<PollHeldConfig>) {
+    this.sql = holdingClient(context.sql);
+  }
+
+  async poll(server: string): Promise<PollResult> {
+    const started = performance.now();
+    const definition = this.context.servers.get(server);
+    const { timeout_ms: timeoutMs, database } = this.context.config;
+    const deadline = started + timeoutMs;
+    const target: SqlTarget = { server, connectTimeoutMs: timeoutMs, statementTimeoutMs: timeoutMs };
+    if (database !== '') target.database = database;
+    if (PROXY_ROLES.has(definition.role)) target.serverStatementTimeout = false;
+    this.closeUnused(server);
+
+    const key = `${definition.hostname}:${String(definition.port)}/${database}`;
+    let held = this.held.get(server);
+    let earlier = '';
+    if (held !== undefined && (held.key !== key || held.ready?.lost !== undefined)) {
+      if (held.key === key) earlier = `the held connection had been lost since the last poll (${held.ready?.lost?.message ?? ''}); `;
+      this.drop(server, held);
+      held = undefined;
+    }
+    const reused = held !== undefined;
+    held ??= this.open(server, key, target);
+    held.usedAt = this.context.clock.now();
+
+    let observation: PollObservation;
+    try {
+      const left = (): number => Math.max(1, deadline - performance.now());
+      const noAnswer = `poll of ${server} got no answer within ${timeoutMs} ms (server hung or unreachable)`;
+      const session = await withTimeout(held.session, left(), noAnswer);
+      const rows = await withTimeout(session.query<{ in_recovery: unknown }>(QUERY), left(), noAnswer);
+      const value = rows[0]?.in_recovery;
+      const how = reused ? 'on the held connection' : 'on a new held connection';
+      observation =
+        typeof value === 'boolean'
+          ? { state: 'accepting', details: `${earlier}accepting connections ${how}, ${value ? 'in recovery (standby)' : 'not in recovery'}`, inRecovery: value }
+          : { state: 'accepting', details: `${earlier}accepting connections ${how}, but pg_is_in_recovery() returned ${JSON.stringify(value)}` };
+    } catch (err) {
+      // Whatever went wrong, this connection is not trusted again: a late answer would belong to the wrong poll.
+      this.drop(server, held);
+      const verdict = classifyPollError(err);
+      observation = { ...verdict, details: `${earlier}${reused ? 'the held connection failed' : 'opening a held connection failed'}: ${verdict.details}` };
+    }
+
+    const details = withoutPassword(`${server} (${definition.hostname}:${String(definition.port)}): ${observation.details}`, this.context.secrets.get(PASSWORD_KEY));
+    const result = pollResult({ ...observation, details }, performance.now() - started);
+    if (result.result === 'FAIL') {
+      this.context.logger.debug(`poll ${server}: ${result.state}`, { server, state: result.state, failure: result.failure, duration_ms: result.duration_ms, details });
+    }
+    return result;
+  }
+
+  /** Closes every held connection. */
+  async close(): Promise<void> {
+    const all = [...this.held.values()];
+    this.held.clear();
+    await Promise.all(all.map((held) => held.session.then((session) => session.close(), () => undefined)));
+  }
+
+  private open(server: string, key: string, target: SqlTarget): Held {
+    const held: Held = {
+      key,
+      session: this.sql.hold(target, { keepAliveIdleMs: this.context.config.keepalive_idle_ms }),
+      ready: undefined,
+      usedAt: this.context.clock.now(),
+    };
+    held.session.then(
+      (session) => {
+        held.ready = session;
+      },
+      () => undefined,
+    );
+    this.held.set(server, held);
+    return held;
+  }
+
+  /** Forgets `held` and closes its connection, now or once it is open. */
+  private drop(server: string, held: Held): void {
+    if (this.held.get(server) === held) this.held.delete(server);
+    held.session.then((session) => session.close(), () => undefined).catch(() => undefined);
+  }
+
+  /** Closes the connections of servers other than `polled` that no poll used for unused_close_seconds. */
+  private closeUnused(polled: string): void {
+    const oldest = this.context.clock.now() - this.context.config.unused_close_seconds * 1000;
+    for (const [server, held] of this.held) if (server !== polled && held.usedAt < oldest) this.drop(server, held);
+  }
+}
