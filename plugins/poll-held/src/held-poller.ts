@@ -8,7 +8,12 @@ const PASSWORD_KEY = 'superuser_password';
 
 const QUERY = 'SELECT pg_is_in_recovery() AS in_recovery';
 
-/** pgbouncer refuses unknown startup parameters, statement_timeout included. */
+/**
+ * Connection poolers: pgbouncer refuses unknown startup parameters
+ * (statement_timeout included), and a connection held through it keeps a
+ * server connection of its session pool, which its PAUSE (a switchover) waits
+ * for. They get a connection per poll, closed after the round trip.
+ */
 const PROXY_ROLES: ReadonlySet<unknown> = new Set(['pgbouncer', 'proxy']);
 
 /** One server's connection: being opened, or open. */
@@ -74,6 +79,7 @@ export class HeldPoller implements PollPlugin {
       held = undefined;
     }
     const reused = held !== undefined;
+    const proxy = PROXY_ROLES.has(definition.role);
     held ??= this.open(server, key, target);
     held.usedAt = this.context.clock.now();
 
@@ -84,7 +90,8 @@ export class HeldPoller implements PollPlugin {
       const session = await withTimeout(held.session, left(), noAnswer);
       const rows = await withTimeout(session.query<{ in_recovery: unknown }>(QUERY), left(), noAnswer);
       const value = rows[0]?.in_recovery;
-      const how = reused ? 'on the held connection' : 'on a new held connection';
+      if (proxy) this.drop(server, held);
+      const how = proxy ? 'on a new connection (a pooler: not held)' : reused ? 'on the held connection' : 'on a new held connection';
       observation =
         typeof value === 'boolean'
           ? { state: 'accepting', details: `${earlier}accepting connections ${how}, ${value ? 'in recovery (standby)' : 'not in recovery'}`, inRecovery: value }

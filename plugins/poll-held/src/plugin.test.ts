@@ -58,9 +58,16 @@ describe('poll_held plugin', () => {
     assert.equal(test.sql.queries.filter((q) => q.target.server === 'db1').length, 2);
   });
 
-  it('does not send statement_timeout as a startup parameter to a pgbouncer', async () => {
+  it('polls a pgbouncer on a connection of its own each time, without statement_timeout as a startup parameter', async () => {
     const test = setup();
-    await (await plugin.create(test.context)).poll('bouncer');
+    const poll = await plugin.create(test.context);
+    const first = await poll.poll('bouncer');
+    assert.equal(first.result, 'SUCCESS');
+    assert.match(first.details, /on a new connection \(a pooler: not held\)/);
+    await poll.poll('bouncer');
+    assert.equal(test.sql.held.length, 2, 'no connection kept: its session pool would hold a server connection that PAUSE waits for');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(test.sql.held.every((session) => session.closed), true);
     assert.equal(test.sql.held[0]?.target.serverStatementTimeout, false);
   });
 
