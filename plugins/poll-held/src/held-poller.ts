@@ -45,12 +45,13 @@ function holdingClient(sql: SqlClient): Required<Pick<SqlClient, 'hold'>> {
 /**
  * `poll_held`: one connection per polled server, kept open between polls. A
  * poll is one round trip on it (`SELECT pg_is_in_recovery()`) bounded by
- * `timeout_ms`. A poll that fails on it (an error, a reset, silence until the
- * time-out) reports that as its evidence and drops the connection; the next
- * poll opens a new one, which is then one fresh connection as poll_connect
- * makes, within the same time-out. A connection found lost before a poll
- * began (the server closed it, keepalive gave up) is old news: that poll
- * opens a new one at once and says so in its details.
+ * `timeout_ms`. Silence until the time-out is the poll's evidence (timeout):
+ * the connection is dropped and the next poll opens a new one. A connection
+ * that ended (the server closed it, a reset, keepalive gave up), before the
+ * poll or during its round trip, only says its backend is gone: the poll opens
+ * a new connection at once, within what is left of its time-out, and reports
+ * that attempt as poll_connect would (refused when nothing listens any more),
+ * with the loss in its details.
  */
 export class HeldPoller implements PollPlugin {
   private readonly held = new Map<string, Held>();
@@ -78,29 +79,38 @@ export class HeldPoller implements PollPlugin {
       this.drop(server, held);
       held = undefined;
     }
-    const reused = held !== undefined;
     const proxy = PROXY_ROLES.has(definition.role);
-    held ??= this.open(server, key, target);
-    held.usedAt = this.context.clock.now();
-
-    let observation: PollObservation;
-    try {
-      const left = (): number => Math.max(1, deadline - performance.now());
-      const noAnswer = `poll of ${server} got no answer within ${timeoutMs} ms (server hung or unreachable)`;
-      const session = await withTimeout(held.session, left(), noAnswer);
-      const rows = await withTimeout(session.query<{ in_recovery: unknown }>(QUERY), left(), noAnswer);
-      const value = rows[0]?.in_recovery;
-      if (proxy) this.drop(server, held);
-      const how = proxy ? 'on a new connection (a pooler: not held)' : reused ? 'on the held connection' : 'on a new held connection';
-      observation =
-        typeof value === 'boolean'
-          ? { state: 'accepting', details: `${earlier}accepting connections ${how}, ${value ? 'in recovery (standby)' : 'not in recovery'}`, inRecovery: value }
-          : { state: 'accepting', details: `${earlier}accepting connections ${how}, but pg_is_in_recovery() returned ${JSON.stringify(value)}` };
-    } catch (err) {
-      // Whatever went wrong, this connection is not trusted again: a late answer would belong to the wrong poll.
-      this.drop(server, held);
-      const verdict = classifyPollError(err);
-      observation = { ...verdict, details: `${earlier}${reused ? 'the held connection failed' : 'opening a held connection failed'}: ${verdict.details}` };
+    const left = (): number => Math.max(1, deadline - performance.now());
+    const noAnswer = `poll of ${server} got no answer within ${timeoutMs} ms (server hung or unreachable)`;
+    let observation: PollObservation | undefined;
+    for (let attempt = 0; observation === undefined; attempt += 1) {
+      const reused = held !== undefined;
+      const current = held ?? this.open(server, key, target);
+      held = undefined;
+      current.usedAt = this.context.clock.now();
+      try {
+        const session = await withTimeout(current.session, left(), noAnswer);
+        const rows = await withTimeout(session.query<{ in_recovery: unknown }>(QUERY), left(), noAnswer);
+        const value = rows[0]?.in_recovery;
+        if (proxy) this.drop(server, current);
+        const how = proxy ? 'on a new connection (a pooler: not held)' : reused ? 'on the held connection' : 'on a new held connection';
+        observation =
+          typeof value === 'boolean'
+            ? { state: 'accepting', details: `${earlier}accepting connections ${how}, ${value ? 'in recovery (standby)' : 'not in recovery'}`, inRecovery: value }
+            : { state: 'accepting', details: `${earlier}accepting connections ${how}, but pg_is_in_recovery() returned ${JSON.stringify(value)}` };
+      } catch (err) {
+        // Whatever went wrong, this connection is not trusted again: a late answer would belong to the wrong poll.
+        this.drop(server, current);
+        const verdict = classifyPollError(err);
+        // The end of a held connection says its backend is gone, not what the server is now (killed, restarted, or only that
+        // backend terminated): a new connection, within what is left of the time-out, answers that as a fresh poll would.
+        // Silence is the evidence itself: there is no time left to learn more.
+        if (reused && attempt === 0 && verdict.failure !== 'timeout' && deadline - performance.now() > 1) {
+          earlier = `${earlier}the held connection failed (${verdict.details}); `;
+          continue;
+        }
+        observation = { ...verdict, details: `${earlier}${reused ? 'the held connection failed' : 'opening a held connection failed'}: ${verdict.details}` };
+      }
     }
 
     const details = withoutPassword(`${server} (${definition.hostname}:${String(definition.port)}): ${observation.details}`, this.context.secrets.get(PASSWORD_KEY));

@@ -71,11 +71,10 @@ describe('poll_held plugin', () => {
     assert.equal(test.sql.held[0]?.target.serverStatementTimeout, false);
   });
 
-  it('a round trip that fails on the held connection is the evidence, classified as a fresh poll would be; the next poll opens a new one', async () => {
+  it('a round trip that fails on the held connection (not silence) is followed at once by a new connection, whose outcome is the evidence', async () => {
     const cases: [Error, string, string | undefined][] = [
       [errnoError('ECONNRESET'), 'no_response', 'refused'],
       [sqlError('query failed on server db1: Connection terminated unexpectedly'), 'no_response', 'error'],
-      [errnoError('ETIMEDOUT'), 'no_response', 'timeout'],
       [sqlError('server db1: terminating connection due to administrator command (SQLSTATE 57P01)', '57P01'), 'rejecting', undefined],
     ];
     for (const [error, state, failure] of cases) {
@@ -87,13 +86,37 @@ describe('poll_held plugin', () => {
       assert.equal(result.result, 'FAIL', error.message);
       assert.equal(result.state, state, error.message);
       assert.equal(result.failure, failure, error.message);
-      assert.match(result.details, /the held connection failed: /);
-      assert.equal(test.sql.held[0]?.closed, true, 'the failed connection is closed');
+      assert.match(result.details, /the held connection failed \(.*\); the held connection failed: |the held connection failed \(.*\); opening a held connection failed: /);
+      assert.equal(test.sql.held.length, 2, 'a new connection within the same poll');
+      assert.equal(test.sql.held.every((session) => session.closed), true, 'both failed connections are closed');
       test.sql.when(/pg_is_in_recovery/, [{ in_recovery: false }], 'db1');
       const next = await poll.poll('db1');
       assert.equal(next.result, 'SUCCESS');
-      assert.equal(test.sql.held.length, 2, 'reopened on the next poll');
+      assert.equal(test.sql.held.length, 3, 'reopened on the next poll');
     }
+  });
+
+  it('a killed server: the held connection ends, the new attempt is refused, and that is the evidence (certain death)', async () => {
+    const test = setup();
+    const poll = await plugin.create(test.context);
+    await poll.poll('db1');
+    test.sql.when(/pg_is_in_recovery/, sqlError('server db1: terminating connection due to unexpected postmaster exit (SQLSTATE 57P01)', '57P01'), 'db1');
+    test.sql.failHold(() => sqlError('cannot connect to server db1: connect ECONNREFUSED 127.0.0.11:5432'));
+    const result = await poll.poll('db1');
+    assert.equal(result.state, 'no_response');
+    assert.equal(result.failure, 'refused');
+    assert.match(result.details, /the held connection failed \(rejecting connections: .*unexpected postmaster exit.*\); opening a held connection failed: no connection: .*ECONNREFUSED/);
+  });
+
+  it('a held connection that stays silent is the evidence itself: timeout, no second attempt, reopened on the next poll', async () => {
+    const test = setup({ timeout_ms: 100 });
+    const poll = await plugin.create(test.context);
+    await poll.poll('db1');
+    test.sql.when(/pg_is_in_recovery/, errnoError('ETIMEDOUT'), 'db1');
+    const result = await poll.poll('db1');
+    assert.equal(result.failure, 'timeout');
+    assert.match(result.details, /^db1 \(127\.0\.0\.11:5432\): the held connection failed: no connection: /);
+    assert.equal(test.sql.held.length, 1);
   });
 
   it('a connection lost between polls is replaced at once, and the poll says it had been lost', async () => {

@@ -46,7 +46,11 @@ function pgbouncerOverrides(cluster: Cluster): ConfOverrides {
 /**
  * The detection window used by the scenarios: poll every second, two retries
  * one second apart, 1 s poll time-out. Replicas notice a silent master after
- * 2 s (wal_receiver_timeout), so their second opinion is fresh.
+ * 2 s (wal_receiver_timeout), so their second opinion is fresh. Polls stay on
+ * poll_isready (fresh connections), the method the figures in docs/failover.md
+ * and the bench profiles were measured with; every scenario file also passed
+ * with poll_held (held connections, issue 17), which has its own real-cluster
+ * test (test/integration/plugins/poll-held.test.ts).
  */
 export const FAST_FAILOVER: ConfOverrides = {
   handyrep: { connect_timeout: 1, statement_timeout: 5, ssh_timeout: 3 },
