@@ -78,6 +78,9 @@ describe('decideFence: fencing the old master', () => {
     ['unconfirmed and starting up or shutting down: stop', { poll: 'rejecting' }, 'failover', false],
     ['no answer at all, unreachable_master_policy = abort: stop', { poll: 'timeout' }, 'abort', false],
     ['no answer at all, unreachable_master_policy = failover: proceed', { poll: 'unreachable' }, 'failover', true],
+    ['no answer at all but the quorum fence detached enough members: proceed under abort', { poll: 'timeout', quorum: { fenced: true, details: 'fenced by quorum' } }, 'abort', true],
+    ['no answer and no quorum: abort says so', { poll: 'timeout', quorum: { fenced: false, details: 'no quorum: 1 member(s) reachable, 2 needed' } }, 'abort', false],
+    ['an error is not silence: a quorum result does not count for it', { poll: 'error', quorum: { fenced: true, details: 'fenced by quorum' } }, 'abort', false],
   ];
   for (const [title, over, unreachable, proceed] of rows) {
     it(title, () => {

@@ -130,9 +130,9 @@ export type FenceMethod = 'clean_stop' | 'plugin' | 'refused_port' | 'quorum' | 
 /** Whether the failover may go on to promote after fencing. */
 export type FenceDecision = { proceed: true; reason: string; fencedBy: FenceMethod } | { proceed: false; reason: string };
 
-/** The old master answered nothing: the quorum fence may apply. */
+/** The old master answered nothing: the quorum fence may apply. (An `error` may be an answer, e.g. a refused login: not silence.) */
 export function silentPoll(poll: FenceObservation['poll']): boolean {
-  return poll === 'timeout' || poll === 'unreachable' || poll === 'error';
+  return poll === 'timeout' || poll === 'unreachable';
 }
 
 /**
@@ -148,7 +148,7 @@ export function decideFence(fence: FenceObservation, policy: Pick<FailoverPolicy
     return { proceed: false, reason: `${fence.attempt}; it still accepts connections: not promoting a second master` };
   }
   const silence = `${fence.attempt}; it does not answer (${fence.poll})`;
-  if (fence.quorum?.fenced) return { proceed: true, reason: `${silence}; ${fence.quorum.details}`, fencedBy: 'quorum' };
+  if (fence.quorum?.fenced && silentPoll(fence.poll)) return { proceed: true, reason: `${silence}; ${fence.quorum.details}`, fencedBy: 'quorum' };
   const quorum = fence.quorum ? `; ${fence.quorum.details}` : '';
   if (policy.unreachableMasterPolicy === 'failover') {
     return { proceed: true, reason: `${silence}, state unknown${quorum}: proceeding because unreachable_master_policy = failover`, fencedBy: 'policy' };
