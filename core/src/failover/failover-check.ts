@@ -129,7 +129,6 @@ export class FailoverCheck {
 
   /** Brings the synchronous set in line with the healthy replicas (synchronous_mode); skipped while another action runs. */
   private async maintainSyncStandbys(): Promise<void> {
-    if (this.sync.mode() === 'off') return;
     const result = await this.sync.maintain((work) => this.lock.run('changing the synchronous standbys', work, { brief: true }));
     if (result.result === 'FAIL') this.logger.warn(result.details, { component: 'sync' });
   }

@@ -93,3 +93,24 @@ describe('SyncStandbys: the synchronous set on the master', () => {
     assert.equal(c.eventsOf('sql').filter((event) => /synchronous_standby_names/.test(event.detail ?? '')).length, 0);
   });
 });
+
+describe('SyncStandbys: synchronous_mode turned off', () => {
+  it('hands the master back asynchronous once, then leaves synchronous_standby_names alone', async () => {
+    const c = await open(quorum());
+    await c.hr.failoverCheck();
+    assert.equal(c.server('pg1').synchronousStandbyNames, 'ANY 1 ("pg2", "pg3")');
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const text = await readFile(c.configFile, 'utf8');
+    assert.match(text, /synchronous_mode\s*=\s*quorum/);
+    await writeFile(c.configFile, text.replace(/synchronous_mode\s*=\s*quorum/, 'synchronous_mode = off'));
+    await c.reopen();
+    const checked = await c.hr.failoverCheck();
+    assert.equal(checked.result, 'SUCCESS', checked.details);
+    assert.equal(c.server('pg1').synchronousStandbyNames, '', 'asynchronous again');
+    assert.deepEqual((await c.savedState()).extra[SYNC_KEY], { members: [], k: 0 });
+    // An operator's own setting afterwards is not touched.
+    c.server('pg1').synchronousStandbyNames = 'FIRST 1 (pg3)';
+    await c.hr.failoverCheck();
+    assert.equal(c.server('pg1').synchronousStandbyNames, 'FIRST 1 (pg3)');
+  });
+});

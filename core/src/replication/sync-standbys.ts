@@ -80,10 +80,11 @@ export class SyncStandbys {
   async maintain(locked: <T>(work: () => Promise<T>) => Promise<T> = (work) => work()): Promise<ReturnDictionary<{ sync?: SyncSet }>> {
     const mode = this.mode();
     const master = this.registry.master();
-    if (mode === 'off' || !master) return success('synchronous replication is not managed');
+    const recorded = this.recorded();
+    // Turned off after HandyRep managed it: hand the master back asynchronous once, then leave it alone.
+    if (!master || (mode === 'off' && recorded.k === 0 && recorded.members.length === 0)) return success('synchronous replication is not managed');
     try {
       const facts = await this.readMaster(master.name);
-      const recorded = this.recorded();
       const target = targetSyncSet(mode, this.loaded.config.failover.synchronous_count, this.candidates(facts), recorded);
       const plan = planTransition(recorded, facts.applied, target);
       if (!plan) return success(`synchronous standbys unchanged: ${describe(target)}`, { sync: target });
