@@ -65,6 +65,8 @@ function hostSilent(evidence: MasterEvidence | undefined): boolean {
 interface FenceOutcome {
   fencedBy: FencedBy;
   only?: string[];
+  /** Undoes a quorum fence (re-attaches the members) when nothing was promoted after it. */
+  undo?: () => Promise<void>;
 }
 
 /** How a promotion attempt ended: SUCCESS, or FAIL with whether the request may have reached the server. */
@@ -204,15 +206,34 @@ export class FailoverExecutor {
     oldMaster: ServerDefinition,
     request: FailoverRequest,
     journal: FailoverJournal,
-    firstChoice: string[],
+    candidates: string[],
   ): Promise<PromotionPhase> {
-    let candidates = firstChoice;
     const deposed = await this.deposed('fencing the old master');
     if (deposed) return { newMaster: null, details: deposed, unresolved: false };
     const fenced = await run.step('fence_old_master', () => this.fence(oldMaster, request));
     if (fenced.result === 'FAIL' || !fenced.value) return { newMaster: null, details: fenced.details, unresolved: false };
     run.fenced(fenced.value.fencedBy);
-    const only = fenced.value.only;
+    const phase = await this.promoteFirst(run, oldMaster, request, journal, candidates, fenced.value.only);
+    const undo = fenced.value.undo;
+    if (phase.newMaster === null && !phase.unresolved && undo) {
+      // Nothing was promoted: the members go back to the old master, so it can commit again should it come back.
+      await run.step('undo_quorum_fence', async () => {
+        await undo();
+        return { result: 'SUCCESS', details: 'the detached members of the synchronous set point at the old master again' };
+      });
+    }
+    return phase;
+  }
+
+  private async promoteFirst(
+    run: FailoverRun,
+    oldMaster: ServerDefinition,
+    request: FailoverRequest,
+    journal: FailoverJournal,
+    firstChoice: string[],
+    only: string[] | undefined,
+  ): Promise<PromotionPhase> {
+    let candidates = firstChoice;
     if (only) {
       // Fenced by quorum: only a detached member of the synchronous set is sure to hold every acknowledged commit; their positions are final now.
       const chosen = await run.step('select_candidates', () => this.selectCandidates(oldMaster, request, only));
@@ -337,8 +358,8 @@ export class FailoverExecutor {
     const quorum = !attempt.confirmed && !request.planned && silentPoll(poll) ? await this.quorumFence.fence(evidence) : undefined;
     const decision = decideFence({ planned: request.planned, confirmed: attempt.confirmed, attempt: attempt.details, poll, ...(quorum ? { quorum } : {}) }, { unreachableMasterPolicy: this.settings.unreachable_master_policy });
     if (!decision.proceed) return { result: 'FAIL', details: decision.reason };
-    const only = decision.fencedBy === 'quorum' && quorum?.fenced ? quorum.members : undefined;
-    return { result: 'SUCCESS', details: decision.reason, value: { fencedBy: decision.fencedBy, ...(only ? { only } : {}) } };
+    const byQuorum = decision.fencedBy === 'quorum' && quorum?.fenced ? quorum : undefined;
+    return { result: 'SUCCESS', details: decision.reason, value: { fencedBy: decision.fencedBy, ...(byQuorum ? { only: byQuorum.members, undo: byQuorum.undo } : {}) } };
   }
 
   private async fenceAttempt(name: string, planned: boolean): Promise<{ confirmed: boolean; details: string }> {

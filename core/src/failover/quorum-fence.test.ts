@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { fail } from '@handyrep/plugin-sdk';
 import { SYNC_KEY } from '../replication/sync-standbys.js';
 import { FakeCluster } from '../test-support/fake-cluster.js';
 import type { FakeClusterOptions } from '../test-support/fake-cluster.js';
@@ -87,5 +88,19 @@ describe('QuorumFence', () => {
     assert.match(result.details, /no quorum fence: only 1 of 2 needed members .* could be detached .*re-attached the others/);
     assert.deepEqual(c.calls('promote'), []);
     assert.equal(c.server('pg3').upstream, 'pg1', 'pg3 was re-attached to its previous upstream');
+  });
+
+  it('a quorum fence after which nobody could be promoted is undone: the members point at the old master again', async () => {
+    const c = await openWithSet();
+    c.set('pg1', { pg: 'silent', ssh: 'timeout' });
+    // Both promotions fail before reaching the server, and both candidates stay in recovery.
+    c.hooks.promote = async (server) => fail(`${server}: cannot run pg_ctl`, { promote_sent: false });
+    const result = await check(c);
+    assert.equal(result.failover?.result, 'FAIL', result.details);
+    assert.deepEqual(detaches(c).sort(), ['pg2', 'pg3'], 'the fence detached both');
+    const steps = result.failover?.steps.map((s) => `${s.step}:${s.result}`) ?? [];
+    assert.ok(steps.includes('undo_quorum_fence:SUCCESS'), steps.join(', '));
+    assert.equal(c.server('pg2').upstream, 'pg1');
+    assert.equal(c.server('pg3').upstream, 'pg1');
   });
 });

@@ -14,7 +14,9 @@ import type { MasterEvidence } from './master-verdict.js';
 const DETACH_CONFIRM_MS = 3000;
 
 /** The outcome of a quorum fence: which members were detached (server names), or why there was no quorum. */
-export type QuorumFenceResult = { fenced: true; details: string; members: string[] } | { fenced: false; details: string };
+export type QuorumFenceResult =
+  | { fenced: true; details: string; members: string[]; /** Re-attaches the detached members (a failover that then promoted nobody). */ undo: () => Promise<void> }
+  | { fenced: false; details: string };
 
 /**
  * Fences a master that answers nothing without reaching it (issue 13): when
@@ -75,6 +77,9 @@ export class QuorumFence {
     }
     return {
       fenced: true,
+      undo: async () => {
+        await Promise.all(detached.map((outcome) => this.reattach(outcome.server.name, outcome.previous)));
+      },
       details: `fenced by quorum: ${detachedNames.join(', ')} (${detached.length} of the ${set}, ${quorum.needed} needed) detached from the old master, which can no longer collect ${recorded.k} acknowledgement(s)`,
       members: detached.map((outcome) => outcome.server.name),
     };
