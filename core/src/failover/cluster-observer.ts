@@ -19,6 +19,15 @@ import type { ReplicaOpinion } from './master-verdict.js';
  */
 const SIDE_PROBE_FLOOR_MS = 1000;
 
+/** Rounds and spacing of the reads that let in-flight WAL land before candidates are ranked. */
+const SETTLE_ROUNDS = 4;
+const SETTLE_INTERVAL_MS = 50;
+
+function receivedOf(fact: ReplicaFacts | undefined): string | null {
+  const position = fact?.position;
+  return position && position.result === 'SUCCESS' ? (position.received_lsn ?? position.replayed_lsn ?? null) : null;
+}
+
 /** Resolves to `fallback` when `work` has not settled within `ms` (the work goes on; its result is dropped). */
 function settleWithin<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -88,8 +97,25 @@ export class ClusterObserver {
     return { work, silent };
   }
 
-  /** Every enabled replica's WAL position, for ranking candidates. */
-  async replicaFacts(): Promise<ReplicaFacts[] | undefined> {
+  /**
+   * Every enabled replica's WAL position, for ranking candidates. With
+   * `settle`, read again until no position moves between two reads (at most
+   * a few rounds): once the master is fenced, WAL still in flight to a
+   * replica lands within milliseconds, and the ranking must see it.
+   */
+  async replicaFacts(settle = false): Promise<ReplicaFacts[] | undefined> {
+    let facts = await this.readReplicaFacts();
+    for (let round = 0; settle && facts && round < SETTLE_ROUNDS; round += 1) {
+      await this.clock.sleep(SETTLE_INTERVAL_MS);
+      const again = await this.readReplicaFacts();
+      const moved = again?.some((fact, index) => receivedOf(fact) !== receivedOf(facts?.[index]));
+      facts = again;
+      if (!moved) break;
+    }
+    return facts;
+  }
+
+  private async readReplicaFacts(): Promise<ReplicaFacts[] | undefined> {
     const position = this.positionReader();
     if (!position) return undefined;
     return Promise.all(

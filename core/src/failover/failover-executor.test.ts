@@ -60,6 +60,7 @@ describe('FailoverExecutor: certain death of the master', () => {
       'write_journal',
       'select_candidates',
       'fence_old_master',
+      'rank_candidates',
       'write_journal',
       'promote pg2',
       'write_journal',
@@ -160,6 +161,24 @@ describe('FailoverExecutor: a promotion that failed or whose outcome is unknown'
     assert.deepEqual(c.resolve(FailoverExecutor).outcomeCounts(), { SUCCESS: 0, FAIL: 2 });
   });
 
+  it('ranks the candidates again once the old master is fenced: WAL that landed on a replica meanwhile decides', async () => {
+    const c = await open({ fencing: true });
+    c.set('pg2', { lsn: '0/3000100' });
+    c.set('pg3', { lsn: '0/3000000' });
+    // While the old master is fenced, pg3 takes in the WAL that was still in flight to it.
+    c.hooks.fence = async (server, fallback) => {
+      if (server === 'pg1') c.set('pg3', { lsn: '0/3000200' });
+      return fallback();
+    };
+    c.kill('pg1');
+    const result = await checkAndFailover(c);
+    assert.equal(result.result, 'SUCCESS', result.details);
+    assert.match(step(result, 'select_candidates')?.details ?? '', /candidates in order: pg2, pg3/);
+    assert.match(step(result, 'rank_candidates')?.details ?? '', /candidates in order: pg3, pg2/);
+    assert.equal(result.new_master, 'pg3', 'the replica that received the most WAL once nothing moved any more');
+    assert.deepEqual(c.calls('promote'), ['pg3']);
+  });
+
   it('FAIL, promote_sent unknown, in recovery, stopped and proven down: disabled, then the next candidate is promoted', async () => {
     const c = await open();
     c.hooks.promote = async (server, fallback) => (server === 'pg2' ? fail('the promotion request timed out') : fallback());
@@ -170,7 +189,7 @@ describe('FailoverExecutor: a promotion that failed or whose outcome is unknown'
     assert.deepEqual(c.calls('promote'), ['pg2', 'pg3']);
     const order = c.events.filter((e) => (e.what === 'faststop' || e.what === 'promote') && e.server !== 'pg1').map((e) => `${e.what} ${e.server}`);
     assert.deepEqual(order, ['promote pg2', 'faststop pg2', 'promote pg3'], 'pg2 was stopped before pg3 was promoted');
-    assert.deepEqual(names(result).slice(4, 11), ['promote pg2', 'decide pg2', 'fence_candidate pg2', 'decide pg2', 'write_journal', 'write_journal', 'promote pg3']);
+    assert.deepEqual(names(result).slice(5, 12), ['promote pg2', 'decide pg2', 'fence_candidate pg2', 'decide pg2', 'write_journal', 'write_journal', 'promote pg3']);
     assert.match(step(result, 'decide pg2')?.details ?? '', /next_candidate: it was stopped and is proven down/);
     const info = (await c.hr.getServerInfo('pg2')) as Record<string, { enabled: boolean; status: string }>;
     assert.equal(info['pg2']?.enabled, false, 'a candidate that may be on a timeline of its own is disabled');
@@ -248,7 +267,7 @@ describe('FailoverExecutor: the journal must reach the disk', () => {
     assert.deepEqual(c.calls('fence'), ['pg1'], 'fencing ran');
     assert.deepEqual(c.calls('promote'), [], 'nothing promoted unjournaled');
     assert.match(result.details, /the failover journal cannot be written .*pg2 was not promoted/);
-    assert.deepEqual(names(result), ['write_journal', 'select_candidates', 'fence_old_master', 'write_journal']);
+    assert.deepEqual(names(result), ['write_journal', 'select_candidates', 'fence_old_master', 'rank_candidates', 'write_journal']);
     assert.equal(c.hr.getMasterName(), 'pg1');
   });
 

@@ -234,9 +234,10 @@ export class FailoverExecutor {
     only: string[] | undefined,
   ): Promise<PromotionPhase> {
     let candidates = firstChoice;
-    if (only) {
-      // Fenced by quorum: only a detached member of the synchronous set is sure to hold every acknowledged commit; their positions are final now.
-      const chosen = await run.step('select_candidates', () => this.selectCandidates(oldMaster, request, only));
+    if (!request.planned) {
+      // The old master is fenced now: rank again on positions that no longer move (WAL in flight has landed). Fenced by
+      // quorum, only a detached member of the synchronous set is sure to hold every acknowledged commit.
+      const chosen = await run.step('rank_candidates', () => this.selectCandidates(oldMaster, request, only ?? firstChoice, true));
       if (chosen.result === 'FAIL' || !chosen.value?.length) return { newMaster: null, details: chosen.details, unresolved: false };
       candidates = chosen.value;
     }
@@ -320,9 +321,9 @@ export class FailoverExecutor {
   }
 
   /** Positions of the replicas, the selection plugin's order, and the core's check of it (candidates.ts). */
-  private async selectCandidates(oldMaster: ServerDefinition, request: FailoverRequest, only?: readonly string[]): Promise<StepOutcome<string[]>> {
+  private async selectCandidates(oldMaster: ServerDefinition, request: FailoverRequest, only?: readonly string[], settle = false): Promise<StepOutcome<string[]>> {
     if (this.registry.byRole('replica').length === 0) return { result: 'FAIL', details: 'no enabled replica to fail over to' };
-    const all = await this.observer.replicaFacts();
+    const all = await this.observer.replicaFacts(settle);
     if (!all) return { result: 'FAIL', details: 'no [failover] replication_status_method is configured: replicas cannot be ranked' };
     const facts = only ? all.filter((fact) => only.includes(fact.server.name)) : all;
     const masterLsn = request.planned ? await this.observer.masterLsn(oldMaster.name) : null;

@@ -71,7 +71,7 @@ describe('scenario 2: master host lost', () => {
     assert.notEqual(status.cluster.status, 'down', status.cluster.status_message);
     assert.equal(failovers.length, 1, 'exactly one failover');
     await assertNoSplitBrain(scenario);
-    const commits = await assertCommitsKept(scenario, newMaster);
+    const commits = await assertCommitsKept(scenario, newMaster, faultAt);
     report('scenario 2 commits', commits);
   });
 });

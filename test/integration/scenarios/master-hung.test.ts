@@ -48,6 +48,6 @@ describe('scenario 3: master hung', () => {
     assert.equal(status.servers[newMaster]?.role, 'master');
     assert.equal(status.servers['pg1']?.enabled, false);
     await assertNoSplitBrain(scenario);
-    report('scenario 3 commits', await assertCommitsKept(scenario, newMaster));
+    report('scenario 3 commits', await assertCommitsKept(scenario, newMaster, faultAt));
   });
 });

@@ -150,17 +150,21 @@ export async function assertNoSplitBrain(scenario: Scenario): Promise<void> {
 /**
  * No acknowledged commit missing on the surviving master beyond what the
  * best replica had not yet received: with asynchronous replication only a
- * tail of the acknowledged commits can be missing, never one in the middle.
+ * tail of the old master's acknowledged commits can be missing, never one in
+ * the middle, and never one acknowledged after `faultAt` (those came from
+ * the new master). Without `faultAt` every acknowledged commit counts as the
+ * old master's.
  */
-export async function assertCommitsKept(scenario: Scenario, master: string): Promise<{ acked: number; missing: number }> {
+export async function assertCommitsKept(scenario: Scenario, master: string, faultAt = Number.POSITIVE_INFINITY): Promise<{ acked: number; missing: number }> {
   const writer = scenario.writer;
   assert.ok(writer, 'the scenario has a writer');
   await writer.stop();
   const check = await scenario.cluster.checkCommits(writer, master);
   const missingIds = new Set(check.missing.map((ack) => ack.id));
+  assert.deepEqual(check.missing.filter((ack) => ack.t > faultAt).map((ack) => ack.id), [], 'no commit acknowledged after the fault is missing');
   const firstMissing = Math.min(...check.missing.map((ack) => ack.id));
-  const presentAfterMissing = writer.acked.filter((ack) => ack.id > firstMissing && !missingIds.has(ack.id));
-  assert.deepEqual(presentAfterMissing.map((ack) => ack.id), [], 'missing commits form a tail (what the replica had not received)');
+  const presentAfterMissing = writer.acked.filter((ack) => ack.t <= faultAt && ack.id > firstMissing && !missingIds.has(ack.id));
+  assert.deepEqual(presentAfterMissing.map((ack) => ack.id), [], "missing commits form a tail of the old master's (what the replica had not received)");
   return { acked: writer.acked.length, missing: check.missing.length };
 }
 
