@@ -23,7 +23,7 @@ const BASE_KEYWORDS = ['handyrep', 'postgresql', 'replication', 'failover'];
 /** What `files` ships besides the package's own extras: built code and its sources, never tests or test helpers. */
 const SHARED_FILES = ['dist', 'src', '!dist/**/*.test.*', '!src/**/*.test.ts', '!dist/**/test-support', '!src/**/test-support', 'README.md', 'CHANGELOG.md'];
 /** Extra entries a package ships (kept from its package.json). */
-const EXTRA_FILES = { '@handyrep/core': ['bin', 'web-assets'], '@handyrep/create-plugin': ['bin'] };
+const EXTRA_FILES = { '@handyrep/core': ['bin', 'web-assets'], '@handyrep/create-plugin': ['bin'], '@handyrep/plugin-sdk': ['images'] };
 
 function expectedFields(pkg, dir) {
   const isPlugin = dir.startsWith('plugins/');
