@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { postgresBinDir, type PostgresMajor } from '@handyrep/plugin-sdk/testing/postgres';
 import { DockerLauncher, dockerAvailable } from './docker.js';
 import { generateHandyrepConf, type ConfOverrides } from './config.js';
 import { Faults } from './faults.js';
@@ -42,6 +43,12 @@ export interface ClusterOptions {
   archiveMode?: boolean;
   /** 'local' (default), 'docker', or 'auto' (docker when an engine answers, else local). */
   backend?: BackendName;
+  /**
+   * PostgreSQL major version (default 15). The local backend has only this
+   * machine's 15; the docker backend runs the plugin SDK's images (15: Debian
+   * bookworm, 17: Debian trixie).
+   */
+  postgresMajor?: PostgresMajor;
   /** fsync for PostgreSQL (default false: only an OS crash would lose data, and none is simulated). */
   fsync?: boolean;
   /** sshd port on every host (default 22). */
@@ -201,7 +208,7 @@ export class Cluster {
       dir,
       pgdata: join(dir, 'data'),
       socketDir: join(dir, 'sock'),
-      binDir: PG_BIN,
+      binDir: this.launcher.kind === 'docker' ? postgresBinDir(this.options.postgresMajor ?? 15) : PG_BIN,
       logFile: join(dir, 'postgres.log'),
       hostConf: join(dir, 'host.conf'),
     };
@@ -599,7 +606,7 @@ export class Cluster {
     chownSync(pwfile, pg.uid, pg.gid);
     await this.launcher.run(
       m.name,
-      join(PG_BIN, 'initdb'),
+      join(m.binDir, 'initdb'),
       ['-D', m.pgdata, '-U', this.superuser, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-N', '-E', 'UTF8', '--locale=C.UTF-8'],
       { user: 'postgres', timeoutMs: 60_000 },
     );
@@ -668,7 +675,7 @@ export class Cluster {
   async cloneReplica(r: Host, from: Host = this.master): Promise<void> {
     await this.launcher.run(
       r.name,
-      join(PG_BIN, 'pg_basebackup'),
+      join(r.binDir, 'pg_basebackup'),
       ['-D', r.pgdata, '-X', 'stream', '-R', '-c', 'fast', '-N', '-d', this.primaryConninfo(r, from)],
       { user: 'postgres', timeoutMs: 120_000 },
     );
@@ -831,10 +838,15 @@ export async function resolveBackend(name: BackendName = 'local'): Promise<{ bac
 
 /** Creates and starts a cluster; returns when every replica streams and every sshd accepts the key. */
 export async function createCluster(opts: ClusterOptions = {}): Promise<Cluster> {
-  const { backend } = await resolveBackend(opts.backend ?? 'local');
-  const launcher: Launcher = backend === 'docker' ? new DockerLauncher() : new LocalLauncher();
+  // HARNESS_POSTGRES_MAJOR / HARNESS_BACKEND: defaults for clusters that name neither (run any suite on 17 in containers).
+  const envMajor = process.env.HARNESS_POSTGRES_MAJOR ? (Number(process.env.HARNESS_POSTGRES_MAJOR) as PostgresMajor) : undefined;
+  const major = opts.postgresMajor ?? envMajor ?? 15;
+  const envBackend = process.env.HARNESS_BACKEND as BackendName | undefined;
+  const { backend } = await resolveBackend(opts.backend ?? envBackend ?? (major !== 15 ? 'docker' : 'local'));
+  if (backend === 'local' && major !== 15) throw new Error(`PostgreSQL ${major} needs backend 'docker' (the local backend runs this machine's PostgreSQL 15)`);
+  const launcher: Launcher = backend === 'docker' ? new DockerLauncher(major) : new LocalLauncher();
   const slot = opts.fixed ? await acquireFixedSlot(opts.fixed) : await acquireSlot(opts.label ?? 'c');
-  const cluster = new Cluster(slot, launcher, { ...opts, backend });
+  const cluster = new Cluster(slot, launcher, { ...opts, backend, postgresMajor: major });
   registerCluster(cluster);
   const timeoutMs = opts.timeoutMs ?? 90_000;
   let timer: NodeJS.Timeout | undefined;

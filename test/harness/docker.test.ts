@@ -1,12 +1,15 @@
 // Self-test of the docker backend (one container per host, --network host,
-// --pid host). Skipped, with the reason, when no Docker engine answers on
-// DOCKER_HOST; `bash test/harness/docker-engine.sh start` starts one here.
+// --pid host) on the PostgreSQL 15 image (Debian bookworm). Skipped, with the
+// reason, when no Docker engine answers on DOCKER_HOST (a failure under
+// HANDYREP_REQUIRE_DOCKER, as in `npm test`); `bash test/harness/docker-engine.sh
+// start` starts one here.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readlinkSync } from 'node:fs';
 import { createCluster, descendants, dockerAvailable, listProcesses, readStat, resolveBackend, run, waitFor, type DockerLauncher } from './index.js';
 
 const noEngine = await dockerAvailable();
+if (noEngine !== null && process.env['HANDYREP_REQUIRE_DOCKER']) throw new Error(`HANDYREP_REQUIRE_DOCKER is set but there is no Docker engine: ${noEngine}`);
 
 describe('harness docker backend', { timeout: 180_000 }, () => {
   it("backend 'auto' picks docker only when an engine answers", async () => {
@@ -19,10 +22,14 @@ describe('harness docker backend', { timeout: 180_000 }, () => {
       t.skip(`no Docker engine: ${noEngine}`);
       return;
     }
+    const started = Date.now();
     const c = await createCluster({ backend: 'docker', replicas: 2, pgbouncer: 1 });
+    console.log(`# docker backend, PostgreSQL 15: cluster of 3 + pgbouncer up in ${Date.now() - started} ms`);
     let torn = false;
     try {
       assert.equal(c.launcher.kind, 'docker');
+      assert.match((await c.psql('pg1', 'SHOW server_version')), /^15\./);
+      assert.equal(c.master.binDir, '/usr/lib/postgresql/15/bin');
       const rows = await c.replicationStatus();
       assert.deepEqual(rows.map((r) => r.state), ['streaming', 'streaming']);
       await c.query('pg1', 'CREATE TABLE d (v int)');
@@ -61,8 +68,10 @@ describe('harness docker backend', { timeout: 180_000 }, () => {
       const all = listProcesses();
       const pids = new Set(c.knownPids());
       for (const p of [...pids]) for (const d of descendants(p, all)) pids.add(d.pid);
+      const tornAt = Date.now();
       const report = await c.teardown();
       torn = true;
+      console.log(`# docker backend: teardown in ${Date.now() - tornAt} ms`);
       assert.deepEqual(report.errors, []);
       assert.deepEqual([...pids].filter((p) => existsSync(`/proc/${p}`)), []);
       const ps = await run('docker', ['ps', '-aq', '--no-trunc']);

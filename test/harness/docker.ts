@@ -4,28 +4,22 @@
 // the same as in the local backend, so faults and teardown are unchanged).
 // The cluster's base directory is bind-mounted at the same path.
 //
-// Image: no registry is reachable, so by default the harness `docker import`s
-// a tiny root filesystem (mount points and usr-merge symlinks only) and
-// bind-mounts the machine's /usr and /etc read-only: the containers run this
-// machine's PostgreSQL 15, sshd and pgbouncer in their own mount namespaces.
-// HARNESS_DOCKER_IMAGE names another image instead (e.g. one imported from a
-// debootstrap tree with postgresql-15, openssh-server and pgbouncer, the
-// postgres user at the same uid/gid as here); it must have /usr/bin/sleep,
-// /usr/bin/perl and /bin/sh, and then /usr and /etc are not mounted.
+// Images: the plugin SDK's PostgreSQL images (plugin-sdk/images/build-image.sh:
+// a `debootstrap --variant=minbase` Debian root with PostgreSQL, openssh-server
+// and pgbouncer, `docker import`ed, cached by a content key; no registry):
+// bookworm with PostgreSQL 15, trixie with PostgreSQL 17. Their postgres user
+// has this machine's uid/gid, so the bind-mounted files mean the same inside.
 //
-// Commands run with `docker exec` (numeric uid:gid: the engine resolves user
-// names in the image, not in mounts); daemons are started by a shell inside
-// the container and orphaned to the container's shim, which reaps them.
+// Commands run with `docker exec` (numeric uid:gid); daemons are started by a
+// shell inside the container and orphaned to the container's shim, which reaps them.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, chmodSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
+import { postgresImage, type PostgresMajor } from '@handyrep/plugin-sdk/testing/postgres';
 import type { HostSpec, Launcher, ProcHandle, ReaperHandle } from './launcher.js';
 import { Daemon, isAlive, osUser, run, settlesWithin, signal, type DaemonOptions, type RunOptions, type RunResult } from './proc.js';
 import { HostReaper } from './reaper.js';
 
-export const DEFAULT_DOCKER_IMAGE = 'handyrep-harness-hostfs:1';
 const LABEL = 'org.handyrep.harness';
 
 function dockerHost(): string {
@@ -52,30 +46,6 @@ const dockerEnv = () => ({ DOCKER_HOST: dockerHost() });
 
 async function docker(args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return run('docker', args, { ...opts, env: { ...dockerEnv(), ...opts.env } });
-}
-
-let imageReady: Promise<string> | null = null;
-/** The image to use; builds the host-filesystem image on first use. */
-export function ensureImage(): Promise<string> {
-  imageReady ??= (async () => {
-    const custom = process.env.HARNESS_DOCKER_IMAGE;
-    const image = custom ?? DEFAULT_DOCKER_IMAGE;
-    const have = await docker(['image', 'inspect', image], { check: false });
-    if (have.code === 0) return image;
-    if (custom) throw new Error(`image ${custom} (HARNESS_DOCKER_IMAGE) is not in the engine`);
-    const root = mkdtempSync(join(tmpdir(), 'hr-image-'));
-    try {
-      for (const d of ['usr', 'etc', 'tmp', 'run/sshd', 'var/lib/postgresql', 'var/run', 'proc', 'sys', 'dev']) mkdirSync(join(root, d), { recursive: true });
-      chmodSync(join(root, 'tmp'), 0o1777);
-      for (const [link, to] of [['bin', 'usr/bin'], ['sbin', 'usr/sbin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64']] as const) symlinkSync(to, join(root, link));
-      await run('sh', ['-c', `tar -C '${root}' -c . | docker import -c 'CMD ["/usr/bin/sleep","infinity"]' - ${image}`], { env: dockerEnv(), timeoutMs: 120_000 });
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-    return image;
-  })();
-  imageReady.catch(() => (imageReady = null));
-  return imageReady;
 }
 
 /** Removes containers of a cluster base dir (stale-slot cleanup; synchronous, best effort). */
@@ -124,9 +94,13 @@ export class DockerLauncher implements Launcher {
   readonly kind = 'docker' as const;
   private readonly containers = new Map<string, Started>();
   private readonly procs: ProcHandle[] = [];
+  private readonly reapers = new Map<string, HostReaper>();
+
+  /** PostgreSQL major version of the hosts' image. */
+  constructor(readonly postgresMajor: PostgresMajor = 15) {}
 
   async addHost(host: HostSpec, baseDir: string): Promise<void> {
-    const image = await ensureImage();
+    const image = await postgresImage(this.postgresMajor);
     // Ryuk's image cannot be pulled here; with --bridge=none there is no bridge gateway to find the host by.
     process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
     process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
@@ -138,9 +112,6 @@ export class DockerLauncher implements Launcher {
       }
     }
     const mounts: Array<{ source: string; target: string; mode: 'ro' | 'rw' }> = [{ source: baseDir, target: baseDir, mode: 'rw' }];
-    if (image === DEFAULT_DOCKER_IMAGE) {
-      mounts.push({ source: '/usr', target: '/usr', mode: 'ro' }, { source: '/etc', target: '/etc', mode: 'ro' });
-    }
     const started = await new HostNamespaces(image)
       .withNetworkMode('host')
       .withBindMounts(mounts)
@@ -195,8 +166,21 @@ export class DockerLauncher implements Launcher {
 
   async reaper(host: string, logFile: string): Promise<ReaperHandle> {
     const r = new HostReaper(logFile, ['docker', 'exec', '-i', this.container(host).id]);
+    this.reapers.set(host, r);
     if (!(await settlesWithin(r.ready, 20_000))) throw new Error(`the reaper in ${host}'s container did not start`);
     return r;
+  }
+
+  /** Kills every process of a host's container at once (`docker kill`; with --pid host the engine kills the container's whole cgroup). */
+  async killHost(host: string): Promise<void> {
+    await docker(['kill', this.container(host).id], { timeoutMs: 30_000 });
+    // The host's reaper ran inside and is gone; the `docker exec -i` client that
+    // carried it does not notice by itself (its stdin is still open): end it.
+    const reaper = this.reapers.get(host);
+    if (reaper) {
+      reaper.child.kill('SIGKILL');
+      await settlesWithin(reaper.whenExited, 5_000);
+    }
   }
 
   /** Host pids of the containers' init processes (and daemons), for teardown checks. */

@@ -2,7 +2,8 @@
 // signals to PIDs, pg_ctl, iptables rules, SQL.
 import { join } from 'node:path';
 import type { Cluster, Host } from './cluster.js';
-import { descendants, isAlive, listProcesses, PG_BIN, readStat, signal, sleep, tail, tcpReachable, waitFor, waitGone } from './proc.js';
+import type { DockerLauncher } from './docker.js';
+import { descendants, isAlive, listProcesses, readStat, signal, sleep, tail, tcpReachable, waitFor, waitGone } from './proc.js';
 
 const FATAL_WAIT: ReadonlySet<string> = new Set(['SIGKILL', 'SIGQUIT', 'SIGABRT', 'SIGSEGV']);
 
@@ -34,7 +35,7 @@ export class Faults {
     const st = this.c.hostState(h);
     const running = this.c.postmasterPid(h);
     if (running) throw new Error(`postgres on ${h.name} is already running (pid ${running})`);
-    st.postgres = await this.c.launcher.daemon(h.name, join(PG_BIN, 'postgres'), ['-D', h.pgdata], {
+    st.postgres = await this.c.launcher.daemon(h.name, join(h.binDir, 'postgres'), ['-D', h.pgdata], {
       user: 'postgres',
       logFile: h.logFile,
     });
@@ -56,7 +57,7 @@ export class Faults {
     if (running) throw new Error(`postgres on ${h.name} is already running (pid ${running})`);
     // An earlier start()'s exited child would make waitPostgresReady think this one exited.
     st.postgres = undefined;
-    st.unreapingParent = await this.c.launcher.daemon(h.name, '/usr/bin/perl', ['-e', UNREAPING_PARENT, join(PG_BIN, 'postgres'), '-D', h.pgdata], {
+    st.unreapingParent = await this.c.launcher.daemon(h.name, '/usr/bin/perl', ['-e', UNREAPING_PARENT, join(h.binDir, 'postgres'), '-D', h.pgdata], {
       user: 'postgres',
       logFile: h.logFile,
     });
@@ -79,7 +80,7 @@ export class Faults {
     const pid = this.c.postmasterPid(h);
     if (!pid) return;
     await this.resume(h);
-    await this.c.launcher.run(h.name, join(PG_BIN, 'pg_ctl'), ['stop', '-D', h.pgdata, '-m', mode, '-w', '-t', '60'], {
+    await this.c.launcher.run(h.name, join(h.binDir, 'pg_ctl'), ['stop', '-D', h.pgdata, '-m', mode, '-w', '-t', '60'], {
       user: 'postgres',
       timeoutMs: 70_000,
     });
@@ -201,6 +202,23 @@ export class Faults {
     );
     st.sshUp = true;
     return pid;
+  }
+
+  /**
+   * Docker backend: the host is lost. Its container is killed (`docker kill`):
+   * postgres, sshd, SSH sessions, everything on it ends at the same moment and
+   * its address refuses connections. There is no way back; the test tears it down.
+   */
+  async hostDown(hostName: string | Host): Promise<void> {
+    const h = this.c.host(hostName);
+    const st = this.c.hostState(h);
+    if (this.c.launcher.kind !== 'docker') throw new Error(`hostDown(${h.name}) needs the docker backend (locally: sshDown and kill)`);
+    const pids = [this.c.postmasterPid(h), st.sshdPid, st.pgbouncer?.pid].filter((pid): pid is number => pid !== undefined && pid !== null);
+    await (this.c.launcher as DockerLauncher).killHost(h.name);
+    st.sshUp = false;
+    st.sshdPid = undefined;
+    const left = await waitGone(pids, 10_000);
+    if (left.length > 0) throw new Error(`processes of ${h.name} survived docker kill: ${left.join(', ')}`);
   }
 
   // ----- network ------------------------------------------------------------------

@@ -3,11 +3,25 @@
 # needs, and makes sure no system-wide sshd / pgbouncer / etcd service holds
 # the ports the harness binds on its own loopback addresses.
 #
+#   bash test/scripts/setup-system.sh [--engine-env FILE]
+#
+# With --engine-env (as `npm test` runs it) it also makes sure a Docker engine
+# answers for the container suites: the one at DOCKER_HOST if it answers, else
+# a private dockerd (test/harness/docker-engine.sh: no bridge, no iptables,
+# containers on --network host) in $HARNESS_DOCKER_DIR, which the caller stops
+# by its PID at the end. The exports (DOCKER_HOST, ...) are written to FILE.
+#
 # Idempotent and quick when everything is present: one dpkg-query call, no apt.
 # Installing needs root; a run that has nothing to install does not.
 set -euo pipefail
 
-PACKAGES=(openssh-server openssh-client pgbouncer rsync iptables etcd-server etcd-client procps iproute2 util-linux chromium slapd ldap-utils)
+ENGINE_ENV=""
+if [[ ${1:-} == --engine-env ]]; then
+  ENGINE_ENV=${2:?--engine-env needs a file}
+fi
+
+# docker.io and debootstrap: the container suites' engine and their images (plugin-sdk/images/build-image.sh).
+PACKAGES=(openssh-server openssh-client pgbouncer rsync iptables etcd-server etcd-client procps iproute2 util-linux chromium slapd ldap-utils docker.io debootstrap)
 PG_BIN=/usr/lib/postgresql/15/bin
 
 log() { printf 'setup-system: %s\n' "$*"; }
@@ -41,7 +55,7 @@ if ((${#missing[@]} > 0)); then
   # slapd would otherwise ask for an admin password and build a directory; the ldap_auth tests run their own.
   echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  for svc in ssh pgbouncer etcd slapd; do
+  for svc in ssh pgbouncer etcd slapd docker containerd; do
     if [[ -x /etc/init.d/$svc ]] && command -v update-rc.d >/dev/null; then
       update-rc.d "$svc" disable >/dev/null 2>&1 || true
     fi
@@ -80,6 +94,15 @@ if [[ $(id -u) -eq 0 ]]; then
   stop_by_pidfile sshd /run/sshd.pid /usr/sbin/sshd
   stop_by_pidfile pgbouncer /run/postgresql/pgbouncer.pid /usr/sbin/pgbouncer
   stop_by_pidfile etcd /run/etcd.pid /usr/bin/etcd
+fi
+
+if [[ -n $ENGINE_ENV ]]; then
+  if [[ -n ${DOCKER_HOST:-} ]] && docker version >/dev/null 2>&1; then
+    log "using the Docker engine at $DOCKER_HOST"
+    echo "export DOCKER_HOST=$DOCKER_HOST TESTCONTAINERS_RYUK_DISABLED=true" >"$ENGINE_ENV"
+  else
+    bash "$(dirname "$0")/../harness/docker-engine.sh" start >"$ENGINE_ENV"
+  fi
 fi
 
 # A wildcard listener on a port the harness uses would make its binds fail.
