@@ -172,7 +172,7 @@ describe('clone_basebackup and clone_rsync on a real cluster', { timeout: 180_00
     writeFileSync(marker, 'from the old data directory');
     const refused = await timed('clone_basebackup over stopped pg3 without reclone', () => p.basebackup.clone({ target: 'pg3', source: 'pg1', upstream: 'pg1', reclone: false }));
     assert.equal(refused.result, 'FAIL');
-    assert.match(refused.details, /is not empty \(PostgreSQL 15 data\); pass reclone/);
+    assert.match(refused.details, new RegExp(`is not empty \\(PostgreSQL ${cluster.options.postgresMajor ?? 15} data\\); pass reclone`));
     assert.ok(existsSync(marker), 'nothing was deleted');
     const result = (await timed('clone_basebackup reclone of stopped pg3', () => p.basebackup.clone({ target: 'pg3', source: 'pg1', upstream: 'pg1', reclone: true }))) as Cloned;
     assert.equal(result.result, 'SUCCESS', result.details);
