@@ -8,6 +8,7 @@ import { ActionLock } from './actions/action-lock.js';
 import { InformationApi } from './api/information-api.js';
 import type { SettingDictionary, StatusDictionary } from './api/information-api.js';
 import { asReturnDictionary } from './api/return-boundary.js';
+import { StatusJsonCache } from './api/status-json-cache.js';
 import { AlertService } from './alerts/alert-service.js';
 import { AvailabilityService } from './availability/availability-service.js';
 import type { VerifyResult } from './availability/availability-service.js';
@@ -41,6 +42,7 @@ export type StatusCheckType = 'cached' | 'poll' | 'verify';
  */
 export class HandyRep {
   private monitor: Monitor | undefined;
+  private readonly statusJson = new StatusJsonCache();
 
   private constructor(
     private runtime: Runtime,
@@ -89,6 +91,21 @@ export class HandyRep {
       else if (checkType === 'verify') await this.resolve(AvailabilityService).verifyAll();
       return this.resolve(InformationApi).getStatus(checkType === 'poll' || checkType === 'verify' ? 'cached' : checkType);
     });
+  }
+
+  /**
+   * `get_status('cached')` as JSON bytes (the daemon's web API serves them):
+   * the same dictionary, serialised once per change instead of once per call.
+   * The acting decision is asked fresh each time, as getStatus does.
+   */
+  async getStatusJson(): Promise<Buffer> {
+    const result = await this.guard('get_status', async () => {
+      const acting = await this.resolve(ActingGuard).check();
+      const lag = [...this.resolve(AvailabilityService).recentLag()].map(([name, mb]) => `${name}=${mb}`).join(',');
+      const key = `${String(acting.acting)}|${acting.acting_instance ?? ''}|${lag}`;
+      return { bytes: this.statusJson.bytes(this.runtime.registry, key, () => this.resolve(InformationApi).getStatus('cached')) };
+    });
+    return 'bytes' in result ? result.bytes : Buffer.from(JSON.stringify(result), 'utf8');
   }
 
   /**
@@ -410,6 +427,7 @@ export class HandyRep {
   /** Stops monitoring, saves state, closes plugins, connections and the log, and releases the server file's lock. */
   async close(): Promise<void> {
     await this.stopMonitor();
+    this.statusJson.close();
     this.runtime.logger.info('HandyRep closed', { component: 'core' });
     await closeRuntime(this.runtime);
   }

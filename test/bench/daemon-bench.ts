@@ -9,10 +9,16 @@
 //    /proc/<pid>/status and utime+stime from /proc/<pid>/stat every second.
 // 2. API latency: `GET /get_status` (cached, read credentials, HTTP Basic
 //    checked by simple_password_auth) from a load-generator child process at
-//    several concurrencies, while the daemon keeps polling.
+//    several concurrencies, while the daemon keeps polling. Side by side at
+//    each level, the same load against a bare node:http server process
+//    (bare-status-server.ts) serving the same bytes: the floor on this
+//    machine, load generator included. The daemon's RSS is sampled every
+//    200 ms during the load (peak).
 //
 // Usage (after npm run build): node test/dist/bench/daemon-bench.js [--footprint-s 60] [--api-s 10] [--concurrency 1,10,50]
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -21,6 +27,7 @@ import type { LoadResult } from './load-generator.js';
 import { definitionsOverrides } from './poll-scaling.js';
 
 const LOAD_GENERATOR = fileURLToPath(new URL('./load-generator.js', import.meta.url));
+const BARE_SERVER = fileURLToPath(new URL('./bare-status-server.js', import.meta.url));
 
 export interface FootprintResult {
   method: string;
@@ -45,11 +52,17 @@ export interface ApiLatencyRow extends LoadResult {
   /** Daemon CPU over the measured period, percent of one core. */
   daemon_cpu_percent: number;
   daemon_rss_mb_after: number;
+  /** The daemon's highest RSS sampled (every 200 ms) during this level's load. */
+  daemon_rss_mb_peak?: number;
+  /** The same load against the bare node:http server serving the same bytes, run right after. */
+  bare?: LoadResult;
 }
 
 export interface ApiLatencyResult {
   method: string;
   rows: ApiLatencyRow[];
+  /** Size of the get_status body served by both. */
+  body_bytes?: number;
 }
 
 export interface DaemonBenchResult {
@@ -76,6 +89,42 @@ function runLoad(url: string, concurrency: number, durationMs: number, warmupMs:
 
 const mb = (kb: number): number => Math.round((kb / 1024) * 10) / 10;
 
+/** Starts the bare node:http floor serving `bodyFile`; resolves with its URL and the process. */
+function startBareServer(bodyFile: string): Promise<{ url: string; child: ChildProcess }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BARE_SERVER, bodyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('the bare status server did not start within 10 s'));
+    }, 10_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /^(http:\S+)$/m.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolvePromise({ url: m[1]!, child });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the bare status server exited (${String(code)})`));
+    });
+  });
+}
+
+/** Highest RSS of `pid` (kB) sampled every 200 ms until `done` settles. */
+async function peakRss(pid: number, done: Promise<unknown>): Promise<number> {
+  let peak = 0;
+  let finished = false;
+  void done.finally(() => (finished = true)).catch(() => undefined);
+  while (!finished) {
+    peak = Math.max(peak, procSample(pid)?.rssKb ?? 0);
+    await sleep(200);
+  }
+  return peak;
+}
+
 /** RSS of an idle Node process (same binary) after 3 s: the floor any Node daemon starts from. */
 async function bareNodeRss(): Promise<number | null> {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
@@ -92,6 +141,7 @@ export async function runDaemonBench(opts: { footprintS?: number; apiS?: number;
   const definitions = opts.definitions ?? 10;
   const cluster = await plainCluster();
   let daemon;
+  let bare: { url: string; child: ChildProcess } | undefined;
   try {
     const configFile = cluster.writeConfig(
       join(cluster.baseDir, 'daemon-bench.conf'),
@@ -143,30 +193,44 @@ export async function runDaemonBench(opts: { footprintS?: number; apiS?: number;
     };
     console.log(`  footprint: RSS ${rssSummary.min}–${rssSummary.max} MB (median ${rssSummary.median}; at the end ${footprint.rss_anon_mb_at_end} anonymous + ${footprint.rss_file_mb_at_end} file-backed; an idle bare node: ${footprint.bare_node_rss_mb} MB), CPU ${footprint.cpu_percent}% of a core = ${footprint.cpu_ms_per_cycle} ms per 1-second cycle`);
 
-    // 2. API latency
+    // 2. API latency, each level against the daemon and then against the bare floor
+    const body = Buffer.from(await (await fetch(`${d.url}/get_status`, { headers: { authorization: `Basic ${Buffer.from(`read:${WEB.read}`).toString('base64')}` } })).arrayBuffer());
+    const bodyFile = join(cluster.baseDir, 'get-status-body.json');
+    writeFileSync(bodyFile, body);
+    bare = await startBareServer(bodyFile);
     const rows: ApiLatencyRow[] = [];
     for (const c of levels) {
       const before = procSample(d.pid)!;
       const tl = performance.now();
-      const result = await runLoad(`${d.url}/get_status`, c, apiS * 1000, 2000);
+      const load = runLoad(`${d.url}/get_status`, c, apiS * 1000, 2000);
+      const peak = await peakRss(d.pid, load);
+      const result = await load;
       const after = procSample(d.pid)!;
       const secs = (performance.now() - tl) / 1000;
+      const floor = await runLoad(`${bare.url}/get_status`, c, apiS * 1000, 2000);
       const row: ApiLatencyRow = {
         ...result,
         daemon_cpu_percent: Math.round(((after.cpuS - before.cpuS) / secs) * 1000) / 10,
         daemon_rss_mb_after: mb(after.rssKb),
+        daemon_rss_mb_peak: mb(Math.max(peak, after.rssKb)),
+        bare: floor,
       };
       rows.push(row);
-      console.log(`  get_status, ${c} connection(s): ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, max ${row.max_ms} ms; errors ${row.errors + row.non_200}; daemon CPU ${row.daemon_cpu_percent}%`);
+      console.log(
+        `  get_status, ${c} connection(s): ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, max ${row.max_ms} ms; errors ${row.errors + row.non_200}; daemon CPU ${row.daemon_cpu_percent}%, RSS peak ${row.daemon_rss_mb_peak} MB` +
+          ` | bare node:http: ${floor.rps} req/s (daemon ${Math.round((row.rps / floor.rps) * 100) / 100}×), p99 ${floor.p99_ms} ms`,
+      );
     }
     return {
       footprint,
       api: {
-        method: `GET /get_status (cached) with HTTP Basic read credentials, from a separate Node process (test/bench/load-generator.ts): N keep-alive connections in a closed loop, 2 s warm-up, ${apiS} s measured; the daemon keeps polling ${definitions} definitions every second meanwhile; both share the machine's cores`,
+        method: `GET /get_status (cached) with HTTP Basic read credentials, from a separate Node process (test/bench/load-generator.ts): N keep-alive connections in a closed loop, 2 s warm-up, ${apiS} s measured; the daemon keeps polling ${definitions} definitions every second meanwhile; both share the machine's cores. Right after each level, the same load against a bare node:http server process serving the same ${body.length} bytes (the floor)`,
         rows,
+        body_bytes: body.length,
       },
     };
   } finally {
+    bare?.child.kill('SIGKILL');
     await daemon?.stop().catch(() => undefined);
     await cluster.teardown();
   }

@@ -74,6 +74,15 @@ describe('web API', () => {
     assert.match(String((log.json as string[])[0]), /verbose logging off/);
   });
 
+  it('serves a remembered login the cached status bytes, the same dictionary as the full path', async () => {
+    const full = await call('/get_status', { method: 'POST', body: {}, auth: basic('read', READ) });
+    const fast = await call('/get_status', { auth: basic('read', READ) });
+    assert.equal(fast.status, 200);
+    assert.equal(fast.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.deepEqual(fast.json, full.json);
+    assert.equal((await call('/get_status', { auth: basic('read', 'not-it') })).status, 401);
+  });
+
   it('refuses missing or wrong credentials (401), read-only credentials on an action (403)', async () => {
     const none = await call('/get_status', { auth: null });
     assert.equal(none.status, 401);

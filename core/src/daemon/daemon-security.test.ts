@@ -118,6 +118,16 @@ describe('daemon web security', () => {
     assert.match(await readFile(join(temp.dir, 'handyrep.log'), 'utf8'), /refused a web request for Host \\"rebind\.attacker\.example/);
   });
 
+  it('refuses a foreign Host or Origin on GET /get_status (the fast path) after the same credentials were accepted', async () => {
+    const port = new URL(daemon.url).port;
+    const read = { authorization: basic('read', READ) };
+    assert.equal((await send(daemon.url, { path: '/get_status', headers: read })).status, 200);
+    assert.equal((await send(daemon.url, { path: '/get_status', headers: read })).status, 200);
+    assert.equal((await send(daemon.url, { path: '/get_status', headers: { ...read, host: `rebind.attacker.example:${port}` } })).status, 403);
+    assert.equal((await send(daemon.url, { path: '/get_status', headers: { ...read, origin: 'http://evil.example' } })).status, 403);
+    assert.equal((await send(daemon.url, { path: '/get_status', headers: { authorization: basic('read', 'not-it') } })).status, 401);
+  });
+
   it('refuses a POST from a foreign Origin with 403, and takes its own', async () => {
     const port = new URL(daemon.url).port;
     const before = shell.commands.length;
@@ -173,6 +183,7 @@ describe('daemon web security', () => {
 
   // Last: it locks this test's address out.
   it('answers the 11th wrong password within a minute with 429, even a right one then, and logs it', async () => {
+    assert.equal((await send(daemon.url, { path: '/get_status', headers: admin })).status, 200, 'a login the web API now remembers for a few seconds');
     for (let attempt = 1; attempt <= 10; attempt += 1) {
       const answer = await send(daemon.url, { path: '/get_status', headers: { authorization: basic('admin', `wrong-${attempt}`) } });
       assert.equal(answer.status, 401, `attempt ${attempt}`);
@@ -181,7 +192,7 @@ describe('daemon web security', () => {
     assert.equal(eleventh.status, 429);
     assert.ok(Number(eleventh.headers['retry-after']) > 0 && Number(eleventh.headers['retry-after']) <= 60, String(eleventh.headers['retry-after']));
     assert.match(eleventh.json?.details ?? '', /too many failed logins/);
-    assert.equal((await send(daemon.url, { path: '/get_status', headers: admin })).status, 429, 'locked out, right password or not');
+    assert.equal((await send(daemon.url, { path: '/get_status', headers: admin })).status, 429, 'locked out, right password (remembered) or not');
     assert.match(await readFile(join(temp.dir, 'handyrep.log'), 'utf8'), /too many failed web API logins from 127\.0\.0\.1/);
   });
 });

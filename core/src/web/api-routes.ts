@@ -39,6 +39,10 @@ async function call(hr: HandyRep, fn: ApiFunction, input: Record<string, unknown
     // Another file would be read, and its values could come back in errors or through get_setting.
     return reply.code(400).send(fail('over the web, reload_conf reloads only the configuration file HandyRep runs on; omit config_file'));
   }
+  if (fn.spec === 'get_status' && (input['check_type'] ?? 'cached') === 'cached') {
+    // The common call: the cached status, serialised once per change (HandyRep.getStatusJson).
+    return reply.header('content-type', 'application/json; charset=utf-8').send(await hr.getStatusJson());
+  }
   const method = (hr as unknown as Record<string, (...args: unknown[]) => unknown>)[fn.method];
   if (typeof method !== 'function') return reply.code(500).send(fail(`${fn.spec} is not implemented`));
   const result = await method.apply(hr, methodArguments(fn, input));

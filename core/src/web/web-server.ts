@@ -1,15 +1,18 @@
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { ConfigError, ErrorCodes, fail } from '@handyrep/plugin-sdk';
 import type { Logger } from '@handyrep/plugin-sdk';
-import swagger from '@fastify/swagger';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { HandyRep } from '../handyrep.js';
 import { registerApiRoutes } from './api-routes.js';
 import { Authorizer } from './authorizer.js';
 import { registerDashboard } from './dashboard.js';
-import { createMetrics } from './metrics.js';
 import { allowedHosts, guardRequest, listensOnLoopbackOnly, LoginLimiter } from './request-guard.js';
+import { statusFastPath } from './status-fast-path.js';
 
 /** Where and how the web API listens. */
 export interface WebServerOptions {
@@ -48,23 +51,25 @@ export async function createWebServer(hr: HandyRep, options: WebServerOptions): 
     throw new ConfigError(ErrorCodes.CONFIG_INVALID, `configuration file ${hr.configFile}: [handyrep] web_listen: ${message}`, [{ section: 'handyrep', key: 'web_listen', message }], hr.configFile);
   }
   const https = options.tls ? { key: await readFile(options.tls.key), cert: await readFile(options.tls.cert) } : null;
+  const limiter = new LoginLimiter(options.loginMaxFailures ?? 10, (options.loginLockoutSeconds ?? 60) * 1000);
+  const authorizer = new Authorizer(() => hr.authenticationPlugin(), options.logger, limiter);
+  const hosts = allowedHosts(listen, options.allowedHosts ?? '');
+  const scheme = https ? 'https' : 'http';
+  const fastStatus = statusFastPath(hr, { hosts, scheme, authorizer, limiter });
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
-    ...(https ? { https } : {}),
+    // The status page's polling is most of the traffic: it is answered before the framework when it can be (see statusFastPath).
+    serverFactory: (handler: (request: IncomingMessage, response: ServerResponse) => void): Server => {
+      const route = (request: IncomingMessage, response: ServerResponse): void => {
+        if (!fastStatus(request, response)) handler(request, response);
+      };
+      return (https ? createHttpsServer(https, route) : createServer(route)) as Server;
+    },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   }) as unknown as FastifyInstance;
-  const limiter = new LoginLimiter(options.loginMaxFailures ?? 10, (options.loginLockoutSeconds ?? 60) * 1000);
-  const authorizer = new Authorizer(() => hr.authenticationPlugin(), options.logger, limiter);
   // Before any route, authentication included: a foreign Host or Origin never reaches the authentication plugin.
-  app.addHook('onRequest', guardRequest({ hosts: allowedHosts(listen, options.allowedHosts ?? ''), scheme: https ? 'https' : 'http', logger: options.logger }));
-
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'HandyRep web API', version: '1', description: 'The HandyRep library API over HTTP: reads by GET or POST, actions by POST.' },
-      components: { securitySchemes: { basicAuth: { type: 'http', scheme: 'basic' } } },
-    },
-  });
+  app.addHook('onRequest', guardRequest({ hosts, scheme, logger: options.logger }));
 
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.validation) return reply.code(400).send(fail(`bad arguments: ${error.message}`));
@@ -77,15 +82,22 @@ export async function createWebServer(hr: HandyRep, options: WebServerOptions): 
 
   registerApiRoutes(app, hr, authorizer);
 
-  const metrics = createMetrics(hr);
-  app.get('/metrics', { schema: { hide: true }, onRequest: (request, reply) => authorizer.authorize(request, reply, 'read') }, async (_request, reply) =>
-    reply.header('content-type', metrics.contentType).send(await metrics.metrics()),
-  );
+  // prom-client and the OpenAPI generator are loaded on first use: most daemons are never scraped or asked for their spec.
+  let metrics: Promise<Registry> | undefined;
+  app.get('/metrics', { schema: { hide: true }, onRequest: (request, reply) => authorizer.authorize(request, reply, 'read') }, async (_request, reply) => {
+    metrics ??= import('./metrics.js').then((module) => module.createMetrics(hr));
+    const registry = await metrics;
+    return reply.header('content-type', registry.contentType).send(await registry.metrics());
+  });
   app.get('/healthz', { schema: { hide: true } }, async () => {
     const observations = hr.observations();
     return { status: 'ok', monitor: observations.monitorRunning ? 'running' : 'stopped' };
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  let openApi: Promise<unknown> | undefined;
+  app.get('/openapi.json', { schema: { hide: true } }, async () => {
+    openApi ??= import('./openapi-document.js').then((module) => module.openApiDocument(hr, authorizer));
+    return openApi;
+  });
   registerDashboard(app, authorizer);
   await app.ready();
   return app;
