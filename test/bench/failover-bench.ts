@@ -47,6 +47,7 @@ import {
 export type FaultName =
   | 'host_lost'
   | 'crash_restart'
+  | 'crash_zombie'
   | 'hung'
   | 'partition_abort'
   | 'partition_failover'
@@ -55,7 +56,7 @@ export type FaultName =
   | 'silent_loss'
   | 'silent_loss_failover';
 
-export const FAULT_NAMES: FaultName[] = ['host_lost', 'crash_restart', 'hung', 'partition_abort', 'partition_failover', 'blip', 'handyrep_partition', 'silent_loss', 'silent_loss_failover'];
+export const FAULT_NAMES: FaultName[] = ['host_lost', 'crash_restart', 'crash_zombie', 'hung', 'partition_abort', 'partition_failover', 'blip', 'handyrep_partition', 'silent_loss', 'silent_loss_failover'];
 
 /** The silent host loss faults (issue 13): partition, then sshd and postgres killed. */
 export const SILENT_LOSS_FAULTS: FaultName[] = ['silent_loss', 'silent_loss_failover'];
@@ -78,6 +79,8 @@ interface FaultSpec {
   reusable: boolean;
   /** Waits for the detection window (slow with the defaults profile). */
   windowBound: boolean;
+  /** Runs on the fresh cluster before the daemon starts. */
+  prepare?: (cluster: BenchCluster['cluster']) => Promise<void>;
 }
 
 /** A silent master is fenced by quorum (and failed over) whenever synchronous replication is managed. */
@@ -86,6 +89,20 @@ const QUORUM_FAILS_OVER: Partial<Record<SyncMode, Expectation>> = { quorum: 'fai
 export const FAULTS: Record<FaultName, FaultSpec> = {
   host_lost: { name: 'host_lost', label: 'master host lost (postgres SIGKILL + sshd down)', expect: 'failover', extra: {}, reusable: false, windowBound: false },
   crash_restart: { name: 'crash_restart', label: 'postgres crash (SIGKILL), restart_master = true', expect: 'restart', extra: { failover: { restart_master: true } }, reusable: true, windowBound: false },
+  crash_zombie: {
+    name: 'crash_zombie',
+    label: 'postgres crash (SIGKILL) while the killed postmaster stays a zombie (its parent does not reap), restart_master = true',
+    expect: 'restart',
+    extra: { failover: { restart_master: true } },
+    // A fresh cluster per run: HandyRep's restart puts pg1 below the host's reaper again.
+    reusable: false,
+    windowBound: false,
+    async prepare(cluster) {
+      await cluster.faults.stop(MASTER);
+      await cluster.faults.startUnreaped(MASTER);
+      await cluster.waitStreaming(cluster.replicas, cluster.master, 60_000);
+    },
+  },
   hung: { name: 'hung', label: 'master hung (SIGSTOP)', expect: 'failover', extra: {}, reusable: false, windowBound: true },
   partition_abort: {
     name: 'partition_abort',
@@ -252,7 +269,7 @@ interface Env {
   sync: SyncMode;
 }
 
-async function openEnv(profile: Profile, extra: ConfOverrides, sync: SyncMode = 'off'): Promise<Env> {
+async function openEnv(profile: Profile, extra: ConfOverrides, sync: SyncMode = 'off', prepare?: FaultSpec['prepare']): Promise<Env> {
   // BENCH_VERBOSE=1: the daemon logs debug lines too (to see where time goes; adds log overhead).
   const verbose: ConfOverrides = process.env['BENCH_VERBOSE'] ? { handyrep: { log_verbose: true } } : {};
   const bc = await benchCluster(mergeOverrides(profile.overrides, extra, syncOverrides(sync), verbose));
@@ -261,6 +278,7 @@ async function openEnv(profile: Profile, extra: ConfOverrides, sync: SyncMode = 
   let watcher: SplitBrainWatcher | undefined;
   let prober: WriteProber | undefined;
   try {
+    await prepare?.(bc.cluster);
     await WriteProber.prepare(bc.cluster);
     daemon = await startManagedDaemon(bc);
     // A quorum fence needs the recorded set: no fault before the master shows ANY k (...).
@@ -398,7 +416,8 @@ async function injectFault(env: Env, fault: FaultName): Promise<number> {
   };
   switch (fault) {
     case 'host_lost':
-    case 'crash_restart': {
+    case 'crash_restart':
+    case 'crash_zombie': {
       if (fault === 'host_lost') await cluster.faults.sshDown(MASTER);
       // SIGKILL sent here rather than by faults.kill, which lists the postmaster's children first
       // (tens of ms): the clock starts at the signal. Its backends exit on their own at once.
@@ -521,7 +540,7 @@ function fencedByFromLog(log: LogEntry[], t0: number): string | null {
 function judge(env: Env, spec: CaseSpec, clock: TrialClock, end: number, record: FailoverRun): void {
   const { cluster } = env.bc;
   const { t0, master, replicas } = clock;
-  if (spec.fault.name === 'crash_restart') {
+  if (spec.fault.name === 'crash_restart' || spec.fault.name === 'crash_zombie') {
     // The restarted server's own log (restart_pg_ctl's pg_ctl -l file), to see where restart time goes.
     try {
       record.server_log = readFileSync(join(cluster.host(master).pgdata, 'log', 'handyrep-pg_ctl.log'), 'utf8').split('\n').filter(Boolean).slice(-15);
@@ -639,7 +658,7 @@ export async function runCase(req: CaseRequest): Promise<FailoverRun[]> {
   if (spec.fault.reusable && spec.expect !== 'failover') {
     let env: Env | undefined;
     try {
-      env = await openEnv(spec.profile, spec.fault.extra, sync);
+      env = await openEnv(spec.profile, spec.fault.extra, sync, spec.fault.prepare);
       for (let i = 1; i <= req.runs; i++) {
         if (i > 1) await recover(env, spec.fault);
         const r = await trial(env, spec, i);
@@ -658,7 +677,7 @@ export async function runCase(req: CaseRequest): Promise<FailoverRun[]> {
   for (let i = 1; i <= req.runs; i++) {
     let env: Env | undefined;
     try {
-      env = await openEnv(spec.profile, spec.fault.extra, sync);
+      env = await openEnv(spec.profile, spec.fault.extra, sync, spec.fault.prepare);
       const r = await trial(env, spec, i);
       runs.push(r);
       log(describeRun(r));

@@ -17,6 +17,7 @@
 //
 // Usage (as root, after npm run build):
 //   node test/dist/bench/held-poll-bench.js [--cycles 30] [--sizes 1,10,50,100] [--methods poll_held,poll_isready,poll_connect] [--json]
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,13 +27,14 @@ import { createCluster, serverSection, type Cluster, type ConfOverrides } from '
 
 const SIZES = [1, 10, 50, 100];
 const METHODS = ['poll_held', 'poll_isready', 'poll_connect'];
-const FLOOR = 'bare pg, held';
+/** The floor's name in the figures. */
+export const FLOOR = 'bare pg, held';
 const QUERY = 'SELECT pg_is_in_recovery() AS in_recovery';
 const PAUSE_MS = 100;
 const WARM_UP = 3;
 
 /** One contender's figures at one size. */
-interface Figures {
+export interface Figures {
   /** Wall time per cycle: median and 90th percentile, ms. */
   median_ms: number;
   p90_ms: number;
@@ -41,7 +43,7 @@ interface Figures {
 }
 
 /** One size: the figures of every contender. */
-interface Row {
+export interface Row {
   definitions: number;
   cycles: number;
   figures: Record<string, Figures>;
@@ -153,7 +155,50 @@ async function measureSize(cluster: Cluster, n: number, cycles: number, methods:
   }
 }
 
-function table(rows: Row[], methods: string[]): string {
+/** What runHeldPollBench measured. */
+export interface HeldPollResult {
+  method: string;
+  cycles: number;
+  sizes: number[];
+  methods: string[];
+  rows: Row[];
+  load: { start: number[]; end: number[] };
+  duration_s: number;
+}
+
+/** Every size with every method and the floor, on one cluster (pg1, pg2, pg3; max_connections 300). */
+export async function runHeldPollBench(opts: { cycles?: number; sizes?: number[]; methods?: string[]; log?: (line: string) => void } = {}): Promise<HeldPollResult> {
+  const cycles = opts.cycles ?? 30;
+  const sizes = opts.sizes ?? SIZES;
+  const methods = opts.methods ?? METHODS;
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const load0 = loadavg();
+  const started = Date.now();
+  const cluster = await createCluster({ replicas: 2, label: 'heldbench', pgSettings: { max_connections: 300 } });
+  const rows: Row[] = [];
+  try {
+    for (const n of sizes) {
+      const row = await measureSize(cluster, n, cycles, methods);
+      rows.push(row);
+      log(`  ${n} definitions: ${Object.entries(row.figures).map(([name, f]) => `${name} ${f.median_ms} ms (CPU ${f.cpu_ms_per_cycle} ms)`).join(', ')}`);
+    }
+  } finally {
+    await cluster.teardown();
+  }
+  const load1 = loadavg();
+  return {
+    method: `pollAll in one HandyRep library instance per method (poll time-out 1000 ms), and the floor: a bare pg client per definition on a held connection running SELECT pg_is_in_recovery(), all at once; ${cycles} cycles per size after ${WARM_UP} warm-up, contenders taking turns, ${PAUSE_MS} ms pause after each; wall time and this process's CPU per cycle (median); pg1 once, then pg2 and pg3 in turn`,
+    cycles,
+    sizes,
+    methods,
+    rows,
+    load: { start: load0, end: load1 },
+    duration_s: Math.round((Date.now() - started) / 1000),
+  };
+}
+
+/** The figures as a markdown table: each method's and the floor's wall and CPU per cycle, poll_held against the floor. */
+export function heldPollTable(rows: Row[], methods: string[]): string {
   const names = [...methods, FLOOR];
   const lines = [
     `| definitions | ${names.map((name) => `${name} median / p90`).join(' | ')} | ${names.map((name) => `${name} CPU/cycle`).join(' | ')} | poll_held / floor | poll_held CPU per definition |`,
@@ -180,29 +225,17 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
     },
   });
-  const cycles = Number(values.cycles);
-  const sizes = String(values.sizes).split(',').map(Number);
-  const methods = String(values.methods).split(',').filter((m) => m !== '');
-  const load0 = (await import('node:os')).loadavg();
-  const started = Date.now();
-  const cluster = await createCluster({ replicas: 2, label: 'heldbench', pgSettings: { max_connections: 300 } });
-  const rows: Row[] = [];
-  try {
-    for (const n of sizes) {
-      const row = await measureSize(cluster, n, cycles, methods);
-      rows.push(row);
-      console.log(`  ${n} definitions: ${Object.entries(row.figures).map(([name, f]) => `${name} ${f.median_ms} ms (CPU ${f.cpu_ms_per_cycle} ms)`).join(', ')}`);
-    }
-  } finally {
-    await cluster.teardown();
-  }
-  const load1 = (await import('node:os')).loadavg();
+  const result = await runHeldPollBench({
+    cycles: Number(values.cycles),
+    sizes: String(values.sizes).split(',').map(Number),
+    methods: String(values.methods).split(',').filter((m) => m !== ''),
+  });
   console.log('');
-  console.log(`Held-connection poll scaling: ${cycles} cycles per size after ${WARM_UP} warm-up, contenders taking turns, ${PAUSE_MS} ms pause after each; pollAll wall time and this process's CPU per cycle (median).`);
-  console.log(`Backing: pg1 once, then pg2 and pg3 in turn; poll time-out 1000 ms. Load average ${load0.map((x) => x.toFixed(2)).join(' ')} at the start, ${load1.map((x) => x.toFixed(2)).join(' ')} at the end; ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+  console.log(`Held-connection poll scaling: ${result.cycles} cycles per size after ${WARM_UP} warm-up, contenders taking turns, ${PAUSE_MS} ms pause after each; pollAll wall time and this process's CPU per cycle (median).`);
+  console.log(`Backing: pg1 once, then pg2 and pg3 in turn; poll time-out 1000 ms. Load average ${result.load.start.map((x) => x.toFixed(2)).join(' ')} at the start, ${result.load.end.map((x) => x.toFixed(2)).join(' ')} at the end; ${result.duration_s} s.`);
   console.log('');
-  console.log(table(rows, methods));
-  if (values.json) console.log(JSON.stringify({ cycles, sizes, methods, rows, load: { start: load0, end: load1 } }, null, 2));
+  console.log(heldPollTable(result.rows, result.methods));
+  if (values.json) console.log(JSON.stringify(result, null, 2));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
