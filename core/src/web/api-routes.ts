@@ -57,17 +57,22 @@ async function call(hr: HandyRep, fn: ApiFunction, input: Record<string, unknown
  * Every web-available function at `/<spec name>`: plain reads by GET (query)
  * or POST (JSON body); actions, and reads that check servers (polls,
  * verifications), by POST only; argument schemas from the API table,
- * enforced before HandyRep is called.
+ * enforced before HandyRep is called. `documented` adds what only the
+ * OpenAPI document needs (summaries, tags, response schemas): the serving
+ * daemon leaves it out, as every answer is sent already serialised and
+ * compiled response serialisers would only cost memory.
  */
-export function registerApiRoutes(app: FastifyInstance, hr: HandyRep, authorizer: Authorizer): void {
+export function registerApiRoutes(app: FastifyInstance, hr: HandyRep, authorizer: Authorizer, options: { documented?: boolean } = {}): void {
   for (const fn of API_FUNCTIONS.filter((entry) => entry.web)) {
     const schema = argumentSchema(fn);
-    const common = {
-      summary: fn.summary,
-      tags: [fn.access === 'admin' ? 'actions' : 'information'],
-      security: [{ basicAuth: [] }],
-      response: { 200: fn.spec === 'get_master_name' ? { type: ['string', 'null'] } : fn.spec === 'read_log' ? { anyOf: [{ type: 'array', items: { type: 'string' } }, RETURN_DICTIONARY] } : { ...RETURN_DICTIONARY, description: 'the spec\'s dictionary (status dictionaries for the information functions)' } },
-    };
+    const common = options.documented
+      ? {
+          summary: fn.summary,
+          tags: [fn.access === 'admin' ? 'actions' : 'information'],
+          security: [{ basicAuth: [] }],
+          response: { 200: fn.spec === 'get_master_name' ? { type: ['string', 'null'] } : fn.spec === 'read_log' ? { anyOf: [{ type: 'array', items: { type: 'string' } }, RETURN_DICTIONARY] } : { ...RETURN_DICTIONARY, description: 'the spec\'s dictionary (status dictionaries for the information functions)' } },
+        }
+      : {};
     const authorize = (request: FastifyRequest, reply: FastifyReply): Promise<void> => authorizer.authorize(request, reply, fn.access);
     app.post(`/${fn.spec}`, { schema: { ...common, body: schema }, onRequest: authorize }, (request, reply) =>
       call(hr, fn, (request.body ?? {}) as Record<string, unknown>, reply),

@@ -18,7 +18,7 @@ export async function openApiDocument(hr: HandyRep, authorizer: Authorizer): Pro
       components: { securitySchemes: { basicAuth: { type: 'http', scheme: 'basic' } } },
     },
   });
-  registerApiRoutes(app, hr, authorizer);
+  registerApiRoutes(app, hr, authorizer, { documented: true });
   await app.ready();
   const document = app.swagger();
   await app.close();
