@@ -100,6 +100,7 @@ export class ServerRegistry {
   readonly warnings: readonly string[];
 
   readonly #defaults: Record<string, unknown>;
+  readonly #effectiveCache = new WeakMap<ExplicitServer, { explicit: Record<string, unknown>; status: StatusFields<ServerStatusName>; def: Record<string, unknown>; flat: boolean }>();
   readonly #servers = new Map<string, ExplicitServer>();
   readonly #listeners = new Set<RegistryListener>();
   readonly #validate: PropsValidator | undefined;
@@ -325,10 +326,19 @@ export class ServerRegistry {
   }
 
   #effective(server: ExplicitServer): ServerDefinition {
-    const def: Record<string, unknown> = structuredClone({ ...this.#defaults, ...server.explicit, name: server.name, ...server.status });
-    // The schema documents an empty pgconf as "postgresql.conf lives in pgdata"; plugins get the resolved directory.
-    if ((def.pgconf === undefined || def.pgconf === '') && def.pgdata !== undefined) def.pgconf = def.pgdata;
-    return def as ServerDefinition;
+    // Built once per change of the server's keys or status (both are replaced, never changed in place, but
+    // by #convertLoaded, which drops the entry); each caller gets its own copy, shallow when every value is
+    // a primitive (a poll cycle asks for every server several times: a structuredClone each was most of its CPU).
+    let cached = this.#effectiveCache.get(server);
+    if (cached === undefined || cached.explicit !== server.explicit || cached.status !== server.status) {
+      const def: Record<string, unknown> = structuredClone({ ...this.#defaults, ...server.explicit, name: server.name, ...server.status });
+      // The schema documents an empty pgconf as "postgresql.conf lives in pgdata"; plugins get the resolved directory.
+      if ((def.pgconf === undefined || def.pgconf === '') && def.pgdata !== undefined) def.pgconf = def.pgdata;
+      const flat = Object.values(def).every((value) => value === null || typeof value !== 'object');
+      cached = { explicit: server.explicit, status: server.status, def, flat };
+      this.#effectiveCache.set(server, cached);
+    }
+    return (cached.flat ? { ...cached.def } : structuredClone(cached.def)) as ServerDefinition;
   }
 
   /**
@@ -364,6 +374,7 @@ export class ServerRegistry {
       const { converted, problems } = validate({ [key]: value });
       if (problems.length === 0 && key in converted && JSON.stringify(converted[key]) !== JSON.stringify(value)) {
         server.explicit[key] = converted[key];
+        this.#effectiveCache.delete(server);
         changed.push(`${key} ${JSON.stringify(value)}`);
       }
     }
