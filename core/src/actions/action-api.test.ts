@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { ReturnDictionary } from '@handyrep/plugin-sdk';
 import type { FailoverResult } from '../failover/failover-executor.js';
-import { FakeCluster } from '../test-support/fake-cluster.js';
-import type { FakeClusterOptions } from '../test-support/fake-cluster.js';
+import { fakeClusterPerTest } from '../test-support/fake-cluster.js';
+import type { FakeCluster } from '../test-support/fake-cluster.js';
 import { ActionApi } from './action-api.js';
 
 // Issue 12: the Action API through the real DI container and a fake cluster.
@@ -11,17 +11,7 @@ import { ActionApi } from './action-api.js';
 // registry/server-props-conversion.test.ts (library API and state file); here only
 // what that file does not cover: that the converted value is what the failover rules see.
 
-let cluster: FakeCluster | undefined;
-
-async function open(options: FakeClusterOptions = {}): Promise<FakeCluster> {
-  cluster = await FakeCluster.open(options);
-  return cluster;
-}
-
-afterEach(async () => {
-  await cluster?.close();
-  cluster = undefined;
-});
+const open = fakeClusterPerTest();
 
 type ManualResult = FailoverResult | ReturnDictionary<{ code?: string }>;
 

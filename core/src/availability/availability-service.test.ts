@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { success } from '@handyrep/plugin-sdk';
 import type { ReturnDictionary } from '@handyrep/plugin-sdk';
 import { swapMaster } from '../failover/swap-master.js';
-import { FakeCluster } from '../test-support/fake-cluster.js';
-import type { FakeClusterOptions } from '../test-support/fake-cluster.js';
+import { fakeClusterPerTest } from '../test-support/fake-cluster.js';
+import type { FakeCluster } from '../test-support/fake-cluster.js';
 import { AvailabilityService } from './availability-service.js';
 
 // Issue 12: AvailabilityService through the real DI container and a fake cluster.
 
-let cluster: FakeCluster | undefined;
-
-async function open(options: FakeClusterOptions = {}): Promise<FakeCluster> {
-  cluster = await FakeCluster.open(options);
-  return cluster;
-}
-
-afterEach(async () => {
-  await cluster?.close();
-  cluster = undefined;
-});
+const open = fakeClusterPerTest();
 
 /** A point a fake call waits at until the test opens it; `arrived` resolves once a call is waiting. */
 function gate(): { wait: () => Promise<void>; open: () => void; arrived: Promise<void> } {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fail, success } from '@handyrep/plugin-sdk';
-import { FakeCluster } from '../test-support/fake-cluster.js';
-import type { FakeClusterOptions } from '../test-support/fake-cluster.js';
+import { fakeClusterPerTest } from '../test-support/fake-cluster.js';
+import type { FakeCluster } from '../test-support/fake-cluster.js';
 import type { FailoverCheckResult } from './failover-check.js';
 import { FailoverExecutor } from './failover-executor.js';
 
@@ -10,17 +10,7 @@ import { FailoverExecutor } from './failover-executor.js';
 // container: retry windows on the fake clock, pause and auto_failover, and
 // the repeat guard (no re-run of a refused conclusion on the same evidence).
 
-let cluster: FakeCluster | undefined;
-
-async function open(options: FakeClusterOptions = {}): Promise<FakeCluster> {
-  cluster = await FakeCluster.open(options);
-  return cluster;
-}
-
-afterEach(async () => {
-  await cluster?.close();
-  cluster = undefined;
-});
+const open = fakeClusterPerTest();
 
 async function check(c: FakeCluster): Promise<FailoverCheckResult> {
   return (await c.hr.failoverCheck()) as FailoverCheckResult;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fail } from '@handyrep/plugin-sdk';
 import type { ReturnDictionary } from '@handyrep/plugin-sdk';
-import { FakeCluster } from '../test-support/fake-cluster.js';
-import type { FakeClusterOptions } from '../test-support/fake-cluster.js';
+import { fakeClusterPerTest } from '../test-support/fake-cluster.js';
+import type { FakeCluster } from '../test-support/fake-cluster.js';
 import type { FailoverCheckResult } from './failover-check.js';
 import { FailoverExecutor } from './failover-executor.js';
 import type { FailoverResult } from './failover-executor.js';
@@ -13,17 +13,7 @@ import type { FailoverResult } from './failover-executor.js';
 // Issue 12: the plan runner (failover-executor.ts) driven through the real DI
 // container, with a fake cluster behind fake plugins, SQL, shell and clock.
 
-let cluster: FakeCluster | undefined;
-
-async function open(options: FakeClusterOptions = {}): Promise<FakeCluster> {
-  cluster = await FakeCluster.open(options);
-  return cluster;
-}
-
-afterEach(async () => {
-  await cluster?.close();
-  cluster = undefined;
-});
+const open = fakeClusterPerTest();
 
 /** Runs failover_check and returns the failover it ran (fails the test when none ran). */
 async function checkAndFailover(c: FakeCluster): Promise<FailoverResult> {

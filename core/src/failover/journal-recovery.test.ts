@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
-import { FakeCluster, T0 } from '../test-support/fake-cluster.js';
-import type { FakeClusterOptions } from '../test-support/fake-cluster.js';
+import { describe, it } from 'node:test';
+import { fakeClusterPerTest, T0 } from '../test-support/fake-cluster.js';
+import type { FakeCluster } from '../test-support/fake-cluster.js';
 import type { FailoverCheckResult } from './failover-check.js';
 import { JOURNAL_KEY } from './failover-journal.js';
 import type { FailoverJournal } from './failover-journal.js';
@@ -10,17 +10,7 @@ import type { FailoverJournal } from './failover-journal.js';
 // is resolved from the candidate's real state, at start and on every check,
 // never by promoting again; an in-flight promotion gets promotion_timeout.
 
-let cluster: FakeCluster | undefined;
-
-async function open(options: FakeClusterOptions = {}): Promise<FakeCluster> {
-  cluster = await FakeCluster.open(options);
-  return cluster;
-}
-
-afterEach(async () => {
-  await cluster?.close();
-  cluster = undefined;
-});
+const open = fakeClusterPerTest();
 
 const journal = (over: Partial<FailoverJournal> = {}): FailoverJournal => ({
   id: 'crashed-failover',

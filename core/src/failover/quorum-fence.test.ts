@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fail } from '@handyrep/plugin-sdk';
 import { SYNC_KEY } from '../replication/sync-standbys.js';
-import { FakeCluster } from '../test-support/fake-cluster.js';
-import type { FakeClusterOptions } from '../test-support/fake-cluster.js';
+import { fakeClusterPerTest } from '../test-support/fake-cluster.js';
+import type { FakeCluster } from '../test-support/fake-cluster.js';
 import type { FailoverCheckResult } from './failover-check.js';
 
 // Issue 13: a master that answers nothing is fenced by the synchronous quorum
 // (QuorumFence), through failover_check, the real DI container and a fake cluster.
 
-let cluster: FakeCluster | undefined;
-
-async function open(options: FakeClusterOptions = {}): Promise<FakeCluster> {
-  cluster = await FakeCluster.open(options);
-  return cluster;
-}
-
-afterEach(async () => {
-  await cluster?.close();
-  cluster = undefined;
-});
+const open = fakeClusterPerTest();
 
 async function check(c: FakeCluster): Promise<FailoverCheckResult> {
   return (await c.hr.failoverCheck()) as FailoverCheckResult;

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { errorMessage } from '@handyrep/plugin-sdk';
 import type { Clock, Logger, ServerDefinition, SqlClient, SqlTarget } from '@handyrep/plugin-sdk';
 import { inject, injectable } from 'tsyringe';
-import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { alterSystemStatement } from '../replication/primary-conninfo.js';
@@ -34,14 +33,12 @@ export class QuorumFence {
     @inject(Tokens.registry) private readonly registry: ServerRegistry,
     @inject(Tokens.sql) private readonly sql: SqlClient,
     @inject(Tokens.logger) private readonly logger: Logger,
-    @inject(Tokens.config) private readonly loaded: LoadedConfig,
     @inject(Tokens.clock) private readonly clock: Clock,
     @inject(SyncStandbys) private readonly sync: SyncStandbys,
   ) {}
 
   private target(server: string): SqlTarget {
-    const ms = this.loaded.config.handyrep.connect_timeout * 1000;
-    return { server, connectTimeoutMs: ms, statementTimeoutMs: Math.max(ms, 2000) };
+    return this.sync.target(server);
   }
 
   /** Members of the recorded set by server name (application names mapped back). */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, it } from 'node:test';
-import { FakeCluster } from '../test-support/fake-cluster.js';
+import { describe, it } from 'node:test';
+import { fakeClusterPerTest } from '../test-support/fake-cluster.js';
+import type { FakeCluster } from '../test-support/fake-cluster.js';
 import type { FakeClusterOptions } from '../test-support/fake-cluster.js';
 import { SYNC_KEY } from './sync-standbys.js';
 
@@ -9,17 +10,7 @@ import { SYNC_KEY } from './sync-standbys.js';
 // master, changing the recorded (S, k) only in the safe order, driven by
 // failover_check through the real DI container and a fake cluster.
 
-let cluster: FakeCluster | undefined;
-
-async function open(options: FakeClusterOptions = {}): Promise<FakeCluster> {
-  cluster = await FakeCluster.open(options);
-  return cluster;
-}
-
-afterEach(async () => {
-  await cluster?.close();
-  cluster = undefined;
-});
+const open = fakeClusterPerTest();
 
 const quorum = (mode = 'quorum', count = 1): FakeClusterOptions => ({ config: { failover: { synchronous_mode: mode, synchronous_count: count } } });
 

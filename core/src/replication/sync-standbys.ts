@@ -61,7 +61,8 @@ export class SyncStandbys {
     return typeof configured === 'string' && configured !== '' ? configured : server.name;
   }
 
-  private target(server: string): SqlTarget {
+  /** A quick SQL target for the synchronous-set statements: connect_timeout, at least 2 s per statement. */
+  target(server: string): SqlTarget {
     const ms = this.loaded.config.handyrep.connect_timeout * 1000;
     return { server, connectTimeoutMs: ms, statementTimeoutMs: Math.max(ms, 2000) };
   }

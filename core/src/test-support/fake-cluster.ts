@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { afterEach } from 'node:test';
 import { fail, success } from '@handyrep/plugin-sdk';
 import type {
   Alert,
@@ -561,4 +562,20 @@ export class FakeCluster {
     }
     return [];
   }
+}
+
+/**
+ * One fake cluster per test: returns `open(options)`, and closes the cluster
+ * the last call opened after each test (node:test's afterEach).
+ */
+export function fakeClusterPerTest(): (options?: FakeClusterOptions) => Promise<FakeCluster> {
+  let cluster: FakeCluster | undefined;
+  afterEach(async () => {
+    await cluster?.close();
+    cluster = undefined;
+  });
+  return async (options: FakeClusterOptions = {}) => {
+    cluster = await FakeCluster.open(options);
+    return cluster;
+  };
 }
