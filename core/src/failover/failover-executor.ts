@@ -213,7 +213,13 @@ export class FailoverExecutor {
     const fenced = await run.step('fence_old_master', () => this.fence(oldMaster, request));
     if (fenced.result === 'FAIL' || !fenced.value) return { newMaster: null, details: fenced.details, unresolved: false };
     run.fenced(fenced.value.fencedBy);
-    const phase = await this.promoteFirst(run, oldMaster, request, journal, candidates, fenced.value.only);
+    const detached = fenced.value.only;
+    // A process that dies from here on leaves these replicas detached: the journal says so, for the next start.
+    const noted = detached ? await run.step('write_journal', () => this.writeJournal(Object.assign(journal, { detached }), 'nothing was promoted')) : undefined;
+    const phase: PromotionPhase =
+      noted?.result === 'FAIL'
+        ? { newMaster: null, details: noted.details, unresolved: false }
+        : await this.promoteFirst(run, oldMaster, request, journal, candidates, detached);
     const undo = fenced.value.undo;
     if (phase.newMaster === null && !phase.unresolved && undo) {
       // Nothing was promoted: the members go back to the old master, so it can commit again should it come back.

@@ -17,6 +17,8 @@ export interface FailoverJournal {
   started_at: number;
   /** When the promotion of `candidate` was requested (ms since the epoch). */
   promoting_at?: number;
+  /** Members of the synchronous set a quorum fence detached from the old master (server names). */
+  detached?: string[];
 }
 
 /** The key under which the journal lives in the saved state's `extra`. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fakeClusterPerTest, T0 } from '../test-support/fake-cluster.js';
 import type { FakeCluster } from '../test-support/fake-cluster.js';
+import { ClusterIssues } from '../cluster/cluster-issues.js';
 import type { FailoverCheckResult } from './failover-check.js';
 import { JOURNAL_KEY } from './failover-journal.js';
 import type { FailoverJournal } from './failover-journal.js';
@@ -53,6 +54,15 @@ describe('JournalRecovery at start', () => {
     // The next check finds a healthy master: no failover.
     const checked = await check(c);
     assert.equal(checked.result, 'SUCCESS', checked.details);
+    assert.deepEqual(c.calls('promote'), []);
+  });
+
+  it('interrupted after a quorum fence, before any promotion: nothing promoted, and the issue names the detached members', async () => {
+    const c = await open();
+    await restartAfterCrash(c, journal({ stage: 'started', candidate: null, detached: ['pg2', 'pg3'] }));
+    assert.equal(await journalOnDisk(c), undefined);
+    const issues = c.resolve(ClusterIssues).list().join(' | ');
+    assert.match(issues, /nothing was promoted; pg2, pg3 had been detached from it by a quorum fence: the next failover uses them, or remaster them if pg1 stays the master/);
     assert.deepEqual(c.calls('promote'), []);
   });
 

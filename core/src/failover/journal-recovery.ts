@@ -53,7 +53,8 @@ export class JournalRecovery {
     if (!journal) return 'none';
     const candidate = journal.candidate;
     if (journal.stage === 'started' || candidate === null || !this.registry.has(candidate)) {
-      return this.close(journal, `a failover from ${journal.old_master} was interrupted before any promotion; nothing was promoted`);
+      const detached = journal.detached?.length ? `; ${journal.detached.join(', ')} had been detached from it by a quorum fence: the next failover uses them, or remaster them if ${journal.old_master} stays the master` : '';
+      return this.close(journal, `a failover from ${journal.old_master} was interrupted before any promotion; nothing was promoted${detached}`);
     }
     const state = await this.observer.candidateState(candidate);
     return this.resolveWith(journal, candidate, state);
