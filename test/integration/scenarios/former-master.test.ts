@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import type { Cluster } from '../../harness/index.js';
-import { assertNoSplitBrain, openScenario, report, statusOf, waitFor } from './scenario-support.js';
+import { assertNoSplitBrain, openScenario, report, standbyNames, statusOf, waitFor } from './scenario-support.js';
 import type { Scenario } from './scenario-support.js';
 
 interface SideAck {
@@ -73,10 +73,7 @@ describe('scenario 18: a partitioned master with a writing client, healed after 
     monitor.onCheck((result) => {
       if (result.failover) failovers.push(result.failover);
     });
-    assert.ok(await waitFor(async () => {
-      const rows = await cluster.query('pg1', 'SHOW synchronous_standby_names', [], { timeoutMs: 2000 }).catch(() => []);
-      return rows[0]?.['synchronous_standby_names'] === 'ANY 1 ("pg2", "pg3")';
-    }, 30_000, 200), 'the master has its synchronous set');
+    assert.ok(await waitFor(async () => (await standbyNames(scenario as Scenario, 'pg1')) === 'ANY 1 ("pg2", "pg3")', 30_000, 200), 'the master has its synchronous set');
     const side = sideWriter(cluster, 'pg1');
     assert.ok(await waitFor(() => side.acked.length >= 20, 15_000), 'the side client writes');
 

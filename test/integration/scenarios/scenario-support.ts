@@ -179,3 +179,9 @@ export async function statusOf(hr: HandyRep): Promise<{ cluster: { status: strin
 export function report(label: string, figures: Record<string, number | string>): void {
   console.log(`# ${label}: ${Object.entries(figures).map(([key, value]) => `${key}=${value}`).join(' ')}`);
 }
+
+/** A host's synchronous_standby_names as it reports it ('' when it does not answer). */
+export async function standbyNames(scenario: Scenario, host: string): Promise<string> {
+  const rows = await scenario.cluster.query(host, 'SHOW synchronous_standby_names', [], { timeoutMs: 2000 }).catch(() => []);
+  return String(rows[0]?.['synchronous_standby_names'] ?? '');
+}

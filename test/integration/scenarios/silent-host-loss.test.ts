@@ -7,15 +7,11 @@
 // default unreachable_master_policy = abort keeps the master, saying why.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { assertNoSplitBrain, openScenario, report, waitFor } from './scenario-support.js';
+import { assertNoSplitBrain, openScenario, report, standbyNames, waitFor } from './scenario-support.js';
 import type { Scenario } from './scenario-support.js';
 
 const QUORUM = { failover: { synchronous_mode: 'quorum' } };
 
-async function standbyNames(scenario: Scenario, host: string): Promise<string> {
-  const rows = await scenario.cluster.query(host, 'SHOW synchronous_standby_names', [], { timeoutMs: 2000 }).catch(() => []);
-  return String(rows[0]?.['synchronous_standby_names'] ?? '');
-}
 
 describe('scenario 17: silent host loss with synchronous_mode = quorum', { timeout: 600_000 }, () => {
   const open: Scenario[] = [];

@@ -7,13 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { serverSection } from '../../harness/index.js';
-import { openScenario, report, waitFor } from './scenario-support.js';
+import { openScenario, report, standbyNames, waitFor } from './scenario-support.js';
 import type { Scenario } from './scenario-support.js';
 
-async function standbyNames(scenario: Scenario, host: string): Promise<string> {
-  const rows = await scenario.cluster.query(host, 'SHOW synchronous_standby_names', [], { timeoutMs: 2000 }).catch(() => []);
-  return String(rows[0]?.['synchronous_standby_names'] ?? '');
-}
 
 async function waitNames(scenario: Scenario, host: string, expected: string, timeoutMs = 30_000): Promise<void> {
   const ok = await waitFor(async () => (await standbyNames(scenario, host)) === expected, timeoutMs, 100);
