@@ -19,9 +19,11 @@
 //
 // Usage: node test/scripts/run-node-tests.mjs unit|integration [file | path-substring ...]
 // Environment: HANDYREP_TEST_FILE_TIMEOUT_S (per-file time-out),
-// HANDYREP_TEST_RUN_TIMEOUT_S (whole suite).
+// HANDYREP_TEST_RUN_TIMEOUT_S (whole suite), HANDYREP_TEST_FAILURES (a file
+// the run appends its failed files and tests to, for run-tests.sh's summary).
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -164,12 +166,22 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) 
   });
 }
 
+// Failed tests, one line each, written by failure-reporter.mjs beside the spec output.
+const failuresDir = mkdtempSync(join(tmpdir(), 'handyrep-test-failures-'));
+const failuresFile = join(failuresDir, 'failures.txt');
+const reporterArgs = [
+  '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  `--test-reporter=${join(root, 'test/scripts/failure-reporter.mjs')}`,
+  `--test-reporter-destination=${failuresFile}`,
+];
+
 /** Runs one `node --test` over `batch` in its own process group, bounded by limitMs of wall-clock time. */
 async function runBatch(batch, limitMs) {
   const started = Date.now();
   const child = spawn(
     process.execPath,
-    ['--test', `--test-concurrency=${chosen.concurrency}`, `--test-timeout=${fileTimeoutMs}`, '--test-reporter=spec', ...batch],
+    ['--test', `--test-concurrency=${chosen.concurrency}`, `--test-timeout=${fileTimeoutMs}`, ...reporterArgs, ...batch],
     { stdio: 'inherit', cwd: root, detached: true },
   );
   current = child;
@@ -185,6 +197,13 @@ async function runBatch(batch, limitMs) {
   }, limitMs);
   const { code, signal, error } = await exited;
   clearTimeout(hard);
+  let failedTests = [];
+  try {
+    failedTests = readFileSync(failuresFile, 'utf8').split('\n').filter(Boolean);
+    rmSync(failuresFile);
+  } catch {
+    /* no failures written */
+  }
   // Whatever the file's processes left in their group (the harness's own
   // daemons run in groups of their own and are torn down by it).
   let leftBehind = [];
@@ -193,7 +212,7 @@ async function runBatch(batch, limitMs) {
     if (leftBehind.length > 0) await endGroup(child.pid);
   }
   current = null;
-  return { code, signal, error, killedAfterMs, leftBehind, ms: Date.now() - started };
+  return { code, signal, error, killedAfterMs, leftBehind, failedTests, ms: Date.now() - started };
 }
 
 const runStarted = Date.now();
@@ -218,7 +237,7 @@ for (const batch of batches) {
   ]
     .filter(Boolean)
     .join('; ');
-  results.push({ name, ok, ms: r.ms, note });
+  results.push({ name, ok, ms: r.ms, note, failedTests: r.failedTests });
   console.log(`# ${ok ? 'passed' : 'FAILED'}: ${name} in ${(r.ms / 1000).toFixed(1)} s${note ? ` (${note})` : ''}`);
 }
 
@@ -228,5 +247,13 @@ console.log(`# ${suite}: ${results.length - failed.length} of ${results.length} 
 if (chosen.onePerFile && timed.length > 1) {
   console.log(`# slowest: ${timed.slice(0, 5).map((r) => `${r.name} ${(r.ms / 1000).toFixed(1)} s`).join(', ')}`);
 }
-for (const r of failed) console.log(`# FAILED: ${r.name}${r.note ? ` (${r.note})` : ''}`);
+const summary = failed.flatMap((r) => [
+  `# FAILED: ${r.name}${r.note ? ` (${r.note})` : ''}`,
+  ...(r.failedTests ?? []).slice(0, 20).map((line) => `#   ✖ ${line}`),
+]);
+for (const line of summary) console.log(line);
+rmSync(failuresDir, { recursive: true, force: true });
+if (process.env.HANDYREP_TEST_FAILURES && summary.length > 0) {
+  appendFileSync(process.env.HANDYREP_TEST_FAILURES, `${suite} (Node ${process.version}):\n${summary.join('\n')}\n`);
+}
 process.exit(interrupted ? interrupted.code : failed.length > 0 ? 1 : 0);

@@ -16,7 +16,10 @@ started=$SECONDS
 # when the run ends, however it ends.
 engine_dir=/tmp/handyrep-docker-run-$$
 engine_env=$(mktemp)
-trap 'bash test/harness/docker-engine.sh stop "$engine_dir" || true; rm -f "$engine_env"' EXIT
+# Every part's failed files and tests, repeated at the very end of the output.
+export HANDYREP_TEST_FAILURES
+HANDYREP_TEST_FAILURES=$(mktemp)
+trap 'bash test/harness/docker-engine.sh stop "$engine_dir" || true; rm -f "$engine_env" "$HANDYREP_TEST_FAILURES"' EXIT
 HARNESS_DOCKER_DIR=$engine_dir HARNESS_DOCKER_OWNER=$$ bash test/scripts/setup-system.sh --engine-env "$engine_env"
 # shellcheck disable=SC1090
 source "$engine_env"
@@ -53,5 +56,9 @@ for major in 22 24; do
   fi
 done
 
+if [[ -s $HANDYREP_TEST_FAILURES ]]; then
+  echo "run-tests: what failed:"
+  cat "$HANDYREP_TEST_FAILURES"
+fi
 echo "run-tests: $(IFS=,; echo "${results[*]}" | sed 's/,/, /g'), $((SECONDS - started)) s"
 exit $failed
