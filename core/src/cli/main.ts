@@ -68,7 +68,6 @@ function transportMessage(err: TransportError, settings: RemoteSettings, timeout
   }
 }
 
-/** Runs the `handyrep` command line; resolves to the exit code. */
 /**
  * Keeps the daemon's young generation at V8's initial size (1 MB semi-spaces)
  * instead of letting it grow to 16 MB: what the daemon allocates (polls,
@@ -81,6 +80,7 @@ function holdYoungGeneration(): void {
   if (!/semi[-_]space/.test(given)) setFlagsFromString('--semi-space-growth-factor=1');
 }
 
+/** Runs the `handyrep` command line; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode: ExitCode = EXIT.ok;
   const print = (value: unknown, options: GlobalOptions): void => {

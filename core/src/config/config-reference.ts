@@ -1,3 +1,4 @@
+import { compareServerNames } from '@handyrep/plugin-sdk';
 import type { JsonSchema, PluginDeclaration } from '@handyrep/plugin-sdk';
 import { buildConfigSchema } from './config-schema.js';
 
@@ -89,7 +90,7 @@ export function renderConfigReference(plugins: readonly PluginDeclaration[]): st
     '',
   );
   const pluginSections = part('plugins').properties ?? {};
-  const ordered = [...plugins].sort((a, b) => a.name.localeCompare(b.name));
+  const ordered = [...plugins].sort((a, b) => compareServerNames(a.name, b.name));
   if (ordered.length === 0) out.push('No plugins were installed when this reference was generated.', '');
   for (const plugin of ordered) {
     const section = pluginSections[plugin.name] ?? plugin.configSchema;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { compareServerNames } from '@handyrep/plugin-sdk';
 import type { PluginKind } from '@handyrep/plugin-sdk';
 import { loadPlugin } from './plugin-loader.js';
 import type { LoadedPlugin } from './plugin-loader.js';
@@ -31,7 +32,7 @@ export async function workspacePlugins(workspaceRoot: string): Promise<LoadedPlu
     if (!existsSync(join(dir, entry, 'package.json'))) continue;
     loaded.push(await loadPlugin(join(dir, entry), { baseDir: workspaceRoot }));
   }
-  return loaded.sort((a, b) => a.declaration.name.localeCompare(b.declaration.name));
+  return loaded.sort((a, b) => compareServerNames(a.declaration.name, b.declaration.name));
 }
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');

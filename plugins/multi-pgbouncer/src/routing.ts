@@ -1,4 +1,4 @@
-import { BadArgumentError } from '@handyrep/plugin-sdk';
+import { BadArgumentError, compareServerNames } from '@handyrep/plugin-sdk';
 import type { ServerDefinition, ServerView } from '@handyrep/plugin-sdk';
 import { assertPort, assertSafeHost } from './names.js';
 import type { DatabaseAlias } from './names.js';
@@ -55,7 +55,7 @@ function priority(server: Readonly<ServerDefinition>): number {
 export function bestReplica(servers: readonly Readonly<ServerDefinition>[], master: string): Readonly<ServerDefinition> | undefined {
   return servers
     .filter((s) => s.enabled && s.role === 'replica' && s.name !== master && READABLE_STATUSES.includes(s.status))
-    .sort((a, b) => a.status_no - b.status_no || priority(a) - priority(b) || a.name.localeCompare(b.name))[0];
+    .sort((a, b) => a.status_no - b.status_no || priority(a) - priority(b) || compareServerNames(a.name, b.name))[0];
 }
 
 /**
