@@ -7,6 +7,7 @@ import { AvailabilityService } from '../availability/availability-service.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
 import { FailoverExecutor } from '../failover/failover-executor.js';
+import type { FailoverResult } from '../failover/failover-executor.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { ActionApi } from './action-api.js';
 import { ActionLock } from './action-lock.js';
@@ -35,6 +36,8 @@ export type RollingRestartResult = ReturnDictionary<{
   stopped_at: { server: string; action: string } | null;
   /** The master when the rolling restart ended. */
   master: string | null;
+  /** The planned switchover's own report (its steps and `writable_after_ms`), when the master phase was one. */
+  switchover: FailoverResult | null;
 }>;
 
 /** How often a catch-up wait asks the master again. */
@@ -45,6 +48,7 @@ class StepLog {
   readonly steps: RollingRestartStep[] = [];
   readonly restarted: string[] = [];
   stoppedAt: { server: string; action: string } | null = null;
+  switchover: FailoverResult | null = null;
 
   constructor(
     private readonly clock: Clock,
@@ -147,6 +151,7 @@ export class RollingRestart {
         planned: true,
       });
       newMaster = result.new_master;
+      log.switchover = result;
       return { result: result.result, details: `${result.details}${result.writable_after_ms === undefined ? '' : `; writable after ${result.writable_after_ms} ms`}` };
     });
     if (!switched || newMaster === null) return false;
@@ -196,6 +201,6 @@ export class RollingRestart {
 
   private finish(log: StepLog, skipped: SkippedServer[], result: ResultCode, details: string): RollingRestartResult {
     this.availability.refreshCluster();
-    return { result, details, steps: log.steps, restarted: log.restarted, skipped, stopped_at: log.stoppedAt, master: this.registry.master()?.name ?? null };
+    return { result, details, steps: log.steps, restarted: log.restarted, skipped, stopped_at: log.stoppedAt, master: this.registry.master()?.name ?? null, switchover: log.switchover };
   }
 }

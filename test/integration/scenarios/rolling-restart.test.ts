@@ -87,6 +87,7 @@ describe('restart_cluster: a rolling restart on a real cluster with pgbouncer', 
     assert.ok('steps' in result, JSON.stringify(result));
     const rolled = result as RollingRestartResult;
     report('rolling restart steps', { steps: stepsText(rolled) });
+    report('its switchover', { writable_after_ms: String(rolled.switchover?.writable_after_ms), steps: (rolled.switchover?.steps ?? []).map((step) => `${step.step} ${step.duration_ms}ms`).join(' | ') });
     assert.equal(rolled.result, 'SUCCESS', rolled.details);
     assert.equal(rolled.steps.filter((step) => step.action === 'switchover').length, 1, 'the master phase is one planned switchover');
     assert.equal(rolled.steps.filter((step) => step.action === 'restart' && step.server === masterBefore).length, 0, 'the old master was not restarted in place');
