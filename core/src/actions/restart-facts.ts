@@ -55,7 +55,10 @@ export class RestartFactsReader {
     const standbys = await this.standbys(master.name);
     const streamingNames = new Set(standbys.filter((row) => row.state === 'streaming').map((row) => row.name));
     const streaming = new Set(replicas.filter((replica) => streamingNames.has(this.sync.applicationName(replica))).map((replica) => replica.name));
-    const [masterFacts, ...replicaFacts] = await Promise.all([master, ...replicas].map((server) => this.read(server)));
+    // A replica that does not stream makes the plan refuse: it is not asked anything it might not answer.
+    const [masterFacts, ...replicaFacts] = await Promise.all(
+      [master, ...replicas].map((server) => (server === master || streaming.has(server.name) ? this.read(server) : Promise.resolve(this.unread(server)))),
+    );
     const clone = master['clone_method'];
     return {
       master: masterFacts as RestartFacts,

@@ -49,7 +49,9 @@ describe('rolling restart: the plan', () => {
   it('refuses when an enabled replica does not stream from the master, naming it', () => {
     const plan = planRollingRestart(cluster({ streaming: new Set(['pg2']) }), { pendingOnly: false, switchover: false });
     assert.equal(plan.start, false);
-    assert.match(plan.start ? '' : plan.reason, /pg3 do not/);
+    assert.match(plan.start ? '' : plan.reason, /streams from pg1: pg3 does not$/);
+    const both = planRollingRestart(cluster({ streaming: new Set() }), { pendingOnly: false, switchover: false });
+    assert.match(both.start ? '' : both.reason, /pg2, pg3 do not$/);
   });
 
   it('restarts every replica, then the master in place, when not pending_only', () => {

@@ -93,7 +93,9 @@ export function planRollingRestart(observation: RestartObservation, request: Res
   const { master } = observation;
   if (!observation.masterUp) return { start: false, reason: `the master ${master.name} does not answer its poll` };
   const notStreaming = observation.replicas.filter((replica) => !observation.streaming.has(replica.name)).map((replica) => replica.name);
-  if (notStreaming.length > 0) return { start: false, reason: `not every enabled replica streams from ${master.name}: ${notStreaming.join(', ')} do not` };
+  if (notStreaming.length > 0) {
+    return { start: false, reason: `not every enabled replica streams from ${master.name}: ${notStreaming.join(', ')} ${notStreaming.length === 1 ? 'does' : 'do'} not` };
+  }
   const replicas: PlannedRestart[] = [];
   const skipped: SkippedServer[] = [];
   for (const replica of replicaOrder(observation.replicas)) {

@@ -13,7 +13,7 @@ import { ActionApi } from './action-api.js';
 import { ActionLock } from './action-lock.js';
 import { RestartFactsReader } from './restart-facts.js';
 import { planRollingRestart } from './rolling-restart-plan.js';
-import type { MasterPlan, RestartRequest, SkippedServer } from './rolling-restart-plan.js';
+import type { MasterPlan, RestartPlan, RestartRequest, SkippedServer } from './rolling-restart-plan.js';
 
 /** One step of a rolling restart, as `restart_cluster` reports it. */
 export interface RollingRestartStep {
@@ -104,7 +104,7 @@ export class RollingRestart {
     const log = new StepLog(this.clock, this.logger);
     const master = this.registry.master();
     if (!master) return this.finish(log, [], 'FAIL', 'no enabled master: nothing was restarted');
-    let plan: ReturnType<typeof planRollingRestart> | undefined;
+    let plan: RestartPlan | undefined;
     await log.run(master.name, 'check', async () => {
       plan = planRollingRestart(await this.facts.observe(master), request);
       return plan.start ? success('the master answers and every enabled replica streams from it') : fail(`refused: ${plan.reason}; nothing was restarted`);

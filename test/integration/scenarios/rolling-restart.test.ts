@@ -2,8 +2,9 @@
 // pgbouncer. A setting needing a restart is changed on every server;
 // restart_cluster(pending_only, switchover) leaves none pending, loses no
 // acknowledged commit, and its master phase is one planned switchover (the
-// writer's longest outage is printed next to a plain switchover's). A replica
-// that refuses to start stops the flow there, the master untouched. A
+// writer's longest outage is printed next to a plain switchover's). An
+// unhealthy cluster is refused. A replica that refuses to start stops the
+// flow there, the master untouched. A
 // minor-version upgrade: pg_bin moved to a copy of the installation, and
 // restart_cluster(pending_only) leaves every postmaster running from it.
 import assert from 'node:assert/strict';
@@ -120,6 +121,24 @@ describe('restart_cluster: a rolling restart on a real cluster with pgbouncer', 
     report('rolling restart commits', commits);
     assert.equal(commits.missing, 0, 'zero acknowledged commits lost');
     await assertNoSplitBrain(scenario);
+  });
+
+  it('refuses an unhealthy cluster, naming the replica that does not stream, and restarts nothing', async () => {
+    const { hr } = scenario;
+    const master = hr.getMasterName() ?? '';
+    const [down] = replicasOf(scenario);
+    assert.ok(down);
+    assert.equal((await hr.shutdown(down)).result, 'SUCCESS');
+    const masterPid = postmasterPid(scenario, master);
+    const refused = (await hr.restartCluster(false, true)) as RollingRestartResult;
+    report('refused rolling restart', { details: refused.details });
+    assert.equal(refused.result, 'FAIL');
+    assert.match(refused.details, new RegExp(`refused: not every enabled replica streams from ${master}: ${down} does not`));
+    assert.deepEqual(refused.steps.map((step) => step.action), ['check']);
+    assert.deepEqual(refused.restarted, []);
+    assert.equal(postmasterPid(scenario, master), masterPid);
+    assert.equal((await hr.startup(down)).result, 'SUCCESS');
+    await waitAllStreaming(scenario);
   });
 
   it('a replica that refuses to start stops the flow there, named, with the master untouched', async () => {
