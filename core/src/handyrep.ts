@@ -5,6 +5,8 @@ import { errorMessage, fail, success } from '@handyrep/plugin-sdk';
 import type { ClusterStatusName, Logger, PluginKind, PluginKindMap, ReturnDictionary, ServerDefinition, StatusFields } from '@handyrep/plugin-sdk';
 import { ActionApi } from './actions/action-api.js';
 import { ActionLock } from './actions/action-lock.js';
+import { RollingRestart } from './actions/rolling-restart.js';
+import type { RollingRestartResult } from './actions/rolling-restart.js';
 import { InformationApi } from './api/information-api.js';
 import type { SettingDictionary, StatusDictionary } from './api/information-api.js';
 import { asReturnDictionary } from './api/return-boundary.js';
@@ -319,6 +321,14 @@ export class HandyRep {
   /** `rejoin(servername, reclone)`: a disabled former master back as a replica (pg_rewind, reclone as the fallback). */
   async rejoin(servername: string, reclone = true): Promise<ReturnDictionary> {
     return this.guard('rejoin', () => this.resolve(ActionApi).rejoin(servername, reclone));
+  }
+
+  /**
+   * `restart_cluster(pending_only, switchover)`: a rolling restart (docs/rolling-restart.md), replicas
+   * one at a time, then the master in place or by a planned switchover; stops at the first failure.
+   */
+  async restartCluster(pendingOnly = false, switchover = false): Promise<RollingRestartResult | ReturnDictionary> {
+    return this.guard('restart_cluster', () => this.resolve(RollingRestart).restartCluster(pendingOnly, switchover));
   }
 
   /** `pause()`: maintenance mode; checks continue, no automatic action. */

@@ -95,11 +95,14 @@ export class ActionApi {
   /** `restart(servername)`: restarts the server and checks it answers. */
   async restart(servername: unknown): Promise<ReturnDictionary> {
     const server = this.databaseServer(servername);
-    return this.lock.run(`restart ${server.name}`, async () => {
-      const restarted = await this.plugins.forServer('control', server.name).restart(server.name);
-      if (restarted.result !== 'SUCCESS') return fail(`${server.name} did not restart: ${restarted.details}`);
-      return this.confirmRunning(server.name, 'restarted');
-    });
+    return this.lock.run(`restart ${server.name}`, () => this.restartHeld(server.name));
+  }
+
+  /** The restart itself (control plugin, then a poll), for a caller that already holds the action lock. */
+  async restartHeld(name: string): Promise<ReturnDictionary> {
+    const restarted = await this.plugins.forServer('control', name).restart(name);
+    if (restarted.result !== 'SUCCESS') return fail(`${name} did not restart: ${restarted.details}`);
+    return this.confirmRunning(name, 'restarted');
   }
 
   private async confirmRunning(name: string, what: string): Promise<ReturnDictionary> {
@@ -327,42 +330,45 @@ export class ActionApi {
     if (server.enabled) return fail(`${server.name} is enabled; rejoin is for a disabled former master or replica`);
     const master = this.registry.master();
     if (!master) return fail('no enabled master to rejoin');
-    return this.lock.run(`rejoin ${server.name}`, async () => {
-      if (server.role !== 'replica') this.registry.alter(server.name, { role: 'replica' });
-      const target = this.registry.get(server.name);
-      const control = this.plugins.forServer('control', target.name);
-      const { outcome } = await this.availability.pollServer(target);
-      if (outcome === 'ok' || outcome === 'rejecting') {
-        const stopped = await control.stop(target.name);
-        if (stopped.result !== 'SUCCESS') return fail(`cannot stop ${target.name} before rejoining: ${stopped.details}`);
+    return this.lock.run(`rejoin ${server.name}`, () => this.rejoinHeld(server, master, allowReclone));
+  }
+
+  /** The rejoin itself, for a caller that already holds the action lock and checked that `server` is disabled. */
+  async rejoinHeld(server: ServerDefinition, master: ServerDefinition, allowReclone: boolean): Promise<ReturnDictionary<{ method?: 'rewind' | 'clone' }>> {
+    if (server.role !== 'replica') this.registry.alter(server.name, { role: 'replica' });
+    const target = this.registry.get(server.name);
+    const control = this.plugins.forServer('control', target.name);
+    const { outcome } = await this.availability.pollServer(target);
+    if (outcome === 'ok' || outcome === 'rejecting') {
+      const stopped = await control.stop(target.name);
+      if (stopped.result !== 'SUCCESS') return fail(`cannot stop ${target.name} before rejoining: ${stopped.details}`);
+    }
+    const clonePlugin = this.plugins.forServer('clone', target.name);
+    let method: 'rewind' | 'clone' = 'clone';
+    let rewindProblem = 'the clone plugin cannot rewind';
+    if (clonePlugin.rewind) {
+      const rewound = await clonePlugin.rewind({ target: target.name, source: master.name });
+      if (rewound.result === 'SUCCESS') {
+        method = 'rewind';
+        const started = await control.start(target.name);
+        if (started.result !== 'SUCCESS') return fail(`${target.name} was rewound but did not start: ${started.details}`, { method });
+      } else {
+        rewindProblem = `pg_rewind failed: ${rewound.details}`;
       }
-      const clonePlugin = this.plugins.forServer('clone', target.name);
-      let method: 'rewind' | 'clone' = 'clone';
-      let rewindProblem = 'the clone plugin cannot rewind';
-      if (clonePlugin.rewind) {
-        const rewound = await clonePlugin.rewind({ target: target.name, source: master.name });
-        if (rewound.result === 'SUCCESS') {
-          method = 'rewind';
-          const started = await control.start(target.name);
-          if (started.result !== 'SUCCESS') return fail(`${target.name} was rewound but did not start: ${started.details}`, { method });
-        } else {
-          rewindProblem = `pg_rewind failed: ${rewound.details}`;
-        }
-      }
-      if (method === 'clone') {
-        if (!allowReclone) return fail(`${target.name} cannot rejoin without a reclone (${rewindProblem})`);
-        this.logger.info(`rejoining ${target.name} by reclone: ${rewindProblem}`, { server: target.name });
-        const cloned = await this.cloneUnlocked(target, true, undefined);
-        if (cloned.result !== 'SUCCESS') return fail(`rejoin of ${target.name} failed: ${cloned.details}`, { method });
-      }
-      this.registry.enable(target.name);
-      const verified = await this.availability.verifyServer(target.name);
-      return {
-        result: verified.result,
-        details: `${target.name} rejoined as a replica of ${master.name} by ${method}: ${verified.details}`,
-        method,
-      };
-    });
+    }
+    if (method === 'clone') {
+      if (!allowReclone) return fail(`${target.name} cannot rejoin without a reclone (${rewindProblem})`);
+      this.logger.info(`rejoining ${target.name} by reclone: ${rewindProblem}`, { server: target.name });
+      const cloned = await this.cloneUnlocked(target, true, undefined);
+      if (cloned.result !== 'SUCCESS') return fail(`rejoin of ${target.name} failed: ${cloned.details}`, { method });
+    }
+    this.registry.enable(target.name);
+    const verified = await this.availability.verifyServer(target.name);
+    return {
+      result: verified.result,
+      details: `${target.name} rejoined as a replica of ${master.name} by ${method}: ${verified.details}`,
+      method,
+    };
   }
 
   /** `init_handyrep_db`: creates the HandyRep schema and table on the master and writes the state there. */

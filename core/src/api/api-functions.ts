@@ -103,6 +103,8 @@ export const API_FUNCTIONS: readonly ApiFunction[] = [
     params: [server('replica', 'replica'), server('newmaster', 'upstream (the master when omitted)', false)] },
   { spec: 'rejoin', method: 'rejoin', web: true, access: 'admin', summary: 'bring a disabled former master back as a replica (pg_rewind, else reclone)',
     params: [server('servername', 'server'), flag('reclone', 'reclone when pg_rewind cannot (default true)')] },
+  { spec: 'restart_cluster', method: 'restartCluster', web: true, access: 'admin', summary: 'rolling restart: replicas one at a time, then the master (in place or by switchover)',
+    params: [flag('pending_only', 'only servers with settings pending a restart or running other binaries than pg_bin'), flag('switchover', 'switch over to a restarted replica instead of restarting the master in place')] },
   { spec: 'pause', method: 'pause', web: true, access: 'admin', summary: 'maintenance mode: no automatic action', params: [] },
   { spec: 'resume', method: 'resume', web: true, access: 'admin', summary: 'leave maintenance mode', params: [] },
 ];

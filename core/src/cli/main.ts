@@ -96,7 +96,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--password <password>', 'remote mode: password (visible to other local users; prefer --password-file)').env('HANDYREP_PASSWORD'))
     .addOption(new Option('--password-file <file>', 'remote mode: read the password from the first line of this file').env('HANDYREP_PASSWORD_FILE'))
     .addOption(new Option('--ca-file <file>', 'remote mode: PEM CA certificate(s) to trust for an https daemon').env('HANDYREP_CA_FILE'))
-    .addOption(new Option('--timeout <seconds>', 'remote mode: give up waiting after this long (default 60; clone and rejoin 3600; failover, promote, remaster, restart, shutdown, startup, disable 600)').env('HANDYREP_TIMEOUT'))
+    .addOption(new Option('--timeout <seconds>', 'remote mode: give up waiting after this long (default 60; clone, rejoin and restart_cluster 3600; failover, promote, remaster, restart, shutdown, startup, disable 600)').env('HANDYREP_TIMEOUT'))
     .option('--json', 'print the exact JSON answer instead of tables', false)
     .option('--show-log', 'library mode: show every log line on stderr, not only warnings and errors', false)
     .exitOverride()

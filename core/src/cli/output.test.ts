@@ -54,6 +54,22 @@ describe('human output', () => {
     assert.match(text, /pg2\s+SUCCESS\s+healthy\s+0\s+replica ok/);
   });
 
+  it('renders lists of flat records (restart_cluster\'s steps and skipped servers) as tables', () => {
+    const text = renderHuman({
+      result: 'FAIL',
+      details: 'stopped at pg2',
+      steps: [
+        { server: 'pg1', action: 'check', result: 'SUCCESS', seconds: 0.05, details: 'healthy' },
+        { server: 'pg2', action: 'restart', result: 'FAIL', seconds: 0.3, details: 'did not start' },
+      ],
+      skipped: [{ server: 'pg3', reason: 'nothing pending' }],
+      stopped_at: { server: 'pg2', action: 'restart' },
+    });
+    assert.match(text, /steps:\n {2}result\s+server\s+action\s+seconds\s+details\n/);
+    assert.match(text, /\n {2}FAIL\s+pg2\s+restart\s+0\.3\s+did not start/);
+    assert.match(text, /skipped:\n {2}server\s+reason\n[- ]+\n {2}pg3\s+nothing pending/);
+  });
+
   it('renders get_server_info with one column per server', () => {
     const text = renderHuman({ pg1: { name: 'pg1', hostname: 'h1', role: 'master', port: 5432 }, pg2: { name: 'pg2', hostname: 'h2', role: 'replica', port: 5433, socket_dir: '' } });
     const lines = text.split('\n');

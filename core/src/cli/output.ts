@@ -54,6 +54,11 @@ function isRecordOfRows(value: unknown): value is Record<string, Row> {
   return values.length > 0 && values.every((inner) => isRecord(inner) && Object.values(inner).every(isScalar));
 }
 
+/** A list of records of scalars (restart_cluster's steps, its skipped servers): shown as a table. */
+function isListOfRows(value: unknown): value is Row[] {
+  return Array.isArray(value) && value.length > 0 && value.every((item) => isRecord(item) && Object.values(item).every(isScalar));
+}
+
 function columnsOf(rows: readonly Row[]): string[] {
   const columns: string[] = [];
   for (const row of rows) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
@@ -112,6 +117,10 @@ function renderFields(record: Row): string {
       if (isScalar(value)) return `${key}: ${value === undefined ? '' : String(value)}`;
       if (isStepList(value)) return `${key}:\n${indent(renderSteps(value))}`;
       if (isRecordOfRows(value)) return `${key}:\n${indent(renderRecordOfRows(value, 'name'))}`;
+      if (isListOfRows(value)) {
+        const columns = columnsOf(value);
+        return `${key}:\n${indent(renderTable(columns, value.map((row) => columns.map((column) => cell(row[column])))))}`;
+      }
       if (Array.isArray(value) && value.length === 0) return `${key}: (none)`;
       return `${key}:\n${indent(renderHuman(value))}`;
     })

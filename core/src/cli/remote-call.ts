@@ -29,6 +29,7 @@ export interface RemoteAnswer {
 const LONG_TIMEOUTS_S: Readonly<Record<string, number>> = {
   clone: 3600,
   rejoin: 3600,
+  restart_cluster: 3600,
   manual_failover: 600,
   promote: 600,
   remaster: 600,

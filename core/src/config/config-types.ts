@@ -53,6 +53,7 @@ export interface FailoverSettings {
   fencing_method: string;
   unreachable_master_policy: 'abort' | 'failover';
   promotion_timeout: number;
+  restart_catchup_timeout: number;
   alert_repeat_minutes: number;
   synchronous_mode: 'off' | 'quorum' | 'quorum_strict';
   synchronous_count: number;

@@ -171,6 +171,13 @@ export const failoverSection: ObjectSchema = {
       default: 60,
       description: "Seconds a promotion may take: a promotion plugin's call that has not finished by then fails with HR_TIMEOUT.",
     },
+    restart_catchup_timeout: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 120,
+      description:
+        'Seconds restart_cluster waits, after restarting a server, for the replicas to stream from the master again and replay its WAL position taken after the restart; a replica not caught up by then stops the rolling restart there.',
+    },
     synchronous_mode: {
       type: 'string',
       enum: ['off', 'quorum', 'quorum_strict'],
