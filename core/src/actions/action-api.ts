@@ -100,7 +100,7 @@ export class ActionApi {
 
   /** The restart itself (control plugin, then a poll), for a caller that already holds the action lock. */
   async restartHeld(name: string): Promise<ReturnDictionary> {
-    const restarted = await this.plugins.forServer('control', name).restart(name);
+    const restarted = await this.lock.expectingDown(name, () => this.plugins.forServer('control', name).restart(name));
     if (restarted.result !== 'SUCCESS') return fail(`${name} did not restart: ${restarted.details}`);
     return this.confirmRunning(name, 'restarted');
   }
@@ -139,14 +139,17 @@ export class ActionApi {
     if (target === master.name) return fail(`${target} is already the master`);
     return this.lock.run('manual failover', async () => {
       const { outcome } = await this.availability.pollServer(master);
-      return this.executor.failover({
-        trigger: 'manual',
-        reason: `manual failover${target ? ` to ${target}` : ''} requested`,
-        ...(target ? { newmaster: target } : {}),
-        remaster: doRemaster,
-        ignoreLagLimit: override,
-        planned: outcome === 'ok',
-      });
+      const run = (): Promise<FailoverResult> =>
+        this.executor.failover({
+          trigger: 'manual',
+          reason: `manual failover${target ? ` to ${target}` : ''} requested`,
+          ...(target ? { newmaster: target } : {}),
+          remaster: doRemaster,
+          ignoreLagLimit: override,
+          planned: outcome === 'ok',
+        });
+      // A switchover stops the running master itself: not a failure for the periodic check to act on.
+      return outcome === 'ok' ? this.lock.expectingDown(master.name, run) : run();
     });
   }
 

@@ -49,4 +49,19 @@ describe('ActionLock', () => {
     g.open();
     await first;
   });
+
+  it('expectingDown marks the server on the holder while its work runs, and only then', async () => {
+    const lock = new ActionLock(clock);
+    const seen: (string | undefined)[] = [];
+    await lock.run('restart pg1', async () => {
+      seen.push(lock.current()?.expectedDown);
+      await lock.expectingDown('pg1', async () => {
+        seen.push(lock.current()?.expectedDown);
+      });
+      seen.push(lock.current()?.expectedDown);
+    });
+    assert.deepEqual(seen, [undefined, 'pg1', undefined]);
+    await assert.rejects(lock.run('restart pg2', () => lock.expectingDown('pg2', async () => Promise.reject(new Error('stop failed')))), /stop failed/);
+    assert.equal(lock.current(), undefined);
+  });
 });

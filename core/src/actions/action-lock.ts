@@ -10,6 +10,8 @@ export interface LockHolder {
   since: number;
   /** A short housekeeping step of HandyRep's own (e.g. changing the synchronous set): others wait for it instead of being refused. */
   brief: boolean;
+  /** A server this action has taken down on purpose (a restart, a switchover's clean stop), while it is down. */
+  expectedDown?: string;
 }
 
 /** How long a caller waits for a brief housekeeping holder before it is refused like any other. */
@@ -35,6 +37,23 @@ export class ActionLock {
   /** The current holder, if any. */
   current(): LockHolder | undefined {
     return this.holder;
+  }
+
+  /**
+   * Runs `work`, which the current holder uses to take `server` down on
+   * purpose: meanwhile the failover check sees a planned outage, not a lost
+   * master (no failover attempt, no "could not start" alert).
+   */
+  async expectingDown<T>(server: string, work: () => Promise<T>): Promise<T> {
+    const holder = this.holder;
+    if (!holder) return work();
+    const before = holder.expectedDown;
+    holder.expectedDown = server;
+    try {
+      return await work();
+    } finally {
+      holder.expectedDown = before;
+    }
   }
 
   /** Runs `work` holding the lock; throws ACTION_IN_PROGRESS naming the holder when it is taken. */

@@ -143,13 +143,15 @@ export class RollingRestart {
     const switched = await log.run(master, 'switchover', async () => {
       const { outcome } = await this.availability.pollServer(this.registry.get(master));
       if (outcome !== 'ok') return fail(`${master} does not answer its poll any more; not switching over`);
-      const result = await this.executor.failover({
-        trigger: 'manual',
-        reason: `restart_cluster: planned switchover (${plan.reasons.join('; ')})`,
-        remaster: true,
-        ignoreLagLimit: false,
-        planned: true,
-      });
+      const result = await this.lock.expectingDown(master, () =>
+        this.executor.failover({
+          trigger: 'manual',
+          reason: `restart_cluster: planned switchover (${plan.reasons.join('; ')})`,
+          remaster: true,
+          ignoreLagLimit: false,
+          planned: true,
+        }),
+      );
       newMaster = result.new_master;
       log.switchover = result;
       return { result: result.result, details: `${result.details}${result.writable_after_ms === undefined ? '' : `; writable after ${result.writable_after_ms} ms`}` };

@@ -4,6 +4,7 @@ import { fail, success } from '@handyrep/plugin-sdk';
 import { fakeClusterPerTest } from '../test-support/fake-cluster.js';
 import type { FakeCluster } from '../test-support/fake-cluster.js';
 import type { FailoverCheckResult } from './failover-check.js';
+import { ActionLock } from '../actions/action-lock.js';
 import { FailoverExecutor } from './failover-executor.js';
 
 // Issue 12: the check loop (failover-check.ts) driven through the real DI
@@ -280,5 +281,40 @@ describe('FailoverCheck: former masters are watched on every check', () => {
     await check(c);
     assert.deepEqual(c.calls('faststop'), ['pg1'], 'only the failover\'s fence');
     assert.equal(c.server('pg1').pg, 'up');
+  });
+});
+
+describe('FailoverCheck: a master down on purpose', () => {
+  it('while an action that stopped the master holds the lock (restart, switchover), the check neither fails over nor alerts', async () => {
+    const c = await open({ config: { failover: { unreachable_master_policy: 'failover' } } });
+    const lock = c.resolve(ActionLock);
+    const during = await lock.run('restart pg1', () =>
+      lock.expectingDown('pg1', async () => {
+        c.set('pg1', { pg: 'down', ssh: 'ok' });
+        return check(c);
+      }),
+    );
+    assert.equal(during.result, 'SUCCESS', during.details);
+    assert.equal(during.planned_outage, 'restart pg1');
+    assert.match(during.details, /down on purpose while restart pg1 runs/);
+    assert.deepEqual(c.calls('promote'), []);
+    assert.deepEqual(c.alerts('failover_failed'), []);
+
+    // The same master still down once the action has ended is a failure like any other.
+    const after = await check(c);
+    assert.equal(after.planned_outage, undefined);
+    assert.equal(after.failover?.result, 'SUCCESS', after.details);
+  });
+
+  it('an action holding the lock without declaring the master down does not hide a lost master', async () => {
+    const c = await open({ config: { failover: { unreachable_master_policy: 'failover' } } });
+    const lock = c.resolve(ActionLock);
+    const during = await lock.run('clone pg3', async () => {
+      c.set('pg1', { pg: 'down', ssh: 'ok' });
+      return check(c);
+    });
+    assert.equal(during.planned_outage, undefined);
+    assert.equal(during.result, 'FAIL');
+    assert.match(during.details, /failover could not start/);
   });
 });

@@ -33,6 +33,8 @@ export type FailoverCheckResult = ReturnDictionary<{
   verdict?: MasterVerdict['verdict'];
   failover?: FailoverResult;
   restarted?: boolean;
+  /** The master is down on purpose: this action (a restart, a switchover) holds the action lock. */
+  planned_outage?: string;
 }>;
 
 /** The verdict reported with each final step. */
@@ -144,6 +146,11 @@ export class FailoverCheck {
       await this.availability.pollServer(this.registry.get(master.name));
       this.availability.refreshCluster();
       return success(`this is not the HandyRep master (${acting.acting_instance ?? 'no instance'} acts): leaving master ${master.name} to it`);
+    }
+    const planned = this.lock.current();
+    if (planned?.expectedDown === master.name) {
+      this.availability.refreshCluster();
+      return success(`master ${master.name} is down on purpose while ${planned.action} runs: no failover`, { planned_outage: planned.action });
     }
     const episode: Episode = { failingSince, now: this.clock.now(), retries: 1, quickRechecks: 0, restartAttempts: 0 };
     let observation = await this.observer.observeMaster(master, failingSince, false);
