@@ -11,6 +11,7 @@ import type { HandyRep } from '../handyrep.js';
 import { registerApiRoutes } from './api-routes.js';
 import { Authorizer } from './authorizer.js';
 import { registerDashboard } from './dashboard.js';
+import { healthEndpoints } from './health-endpoints.js';
 import { allowedHosts, guardRequest, listensOnLoopbackOnly, LoginLimiter } from './request-guard.js';
 import { statusFastPath } from './status-fast-path.js';
 
@@ -56,13 +57,14 @@ export async function createWebServer(hr: HandyRep, options: WebServerOptions): 
   const hosts = allowedHosts(listen, options.allowedHosts ?? '');
   const scheme = https ? 'https' : 'http';
   const fastStatus = statusFastPath(hr, { hosts, scheme, authorizer, limiter });
+  const health = healthEndpoints(hr);
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
-    // The status page's polling is most of the traffic: it is answered before the framework when it can be (see statusFastPath).
+    // The status page's polling and load balancers' health checks are most of the traffic: they are answered before the framework (see statusFastPath, healthEndpoints).
     serverFactory: (handler: (request: IncomingMessage, response: ServerResponse) => void): Server => {
       const route = (request: IncomingMessage, response: ServerResponse): void => {
-        if (!fastStatus(request, response)) handler(request, response);
+        if (!health(request, response) && !fastStatus(request, response)) handler(request, response);
       };
       return (https ? createHttpsServer(https, route) : createServer(route)) as Server;
     },
