@@ -66,7 +66,9 @@ export async function createWebServer(hr: HandyRep, options: WebServerOptions): 
       const route = (request: IncomingMessage, response: ServerResponse): void => {
         if (!health(request, response) && !fastStatus(request, response)) handler(request, response);
       };
-      return (https ? createHttpsServer(https, route) : createServer(route)) as Server;
+      // Load balancers' health checks may carry no Host (HTTP/1.1 too); every other request without one is refused (403) by guardRequest.
+      const serverOptions = { requireHostHeader: false };
+      return (https ? createHttpsServer({ ...https, ...serverOptions }, route) : createServer(serverOptions, route)) as Server;
     },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   }) as unknown as FastifyInstance;
