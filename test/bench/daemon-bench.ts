@@ -65,10 +65,20 @@ export interface ApiLatencyResult {
   body_bytes?: number;
 }
 
+/** The load balancers' health endpoints under the same closed-loop load (answered from the cached status). */
+export interface HealthLatencyResult {
+  method: string;
+  rows: (LoadResult & { path: string })[];
+}
+
 export interface DaemonBenchResult {
   footprint: FootprintResult;
   api: ApiLatencyResult;
+  health?: HealthLatencyResult;
 }
+
+/** The health checks a load balancer sends (docs/haproxy.md): the master's write check and a replica's read check. */
+const HEALTH_PATHS = ['/health/master/pg1', '/health/replica/pg2?max_lag_mb=16'];
 
 function runLoad(url: string, concurrency: number, durationMs: number, warmupMs: number): Promise<LoadResult> {
   return new Promise((resolvePromise, reject) => {
@@ -146,7 +156,7 @@ export async function runDaemonBench(opts: { footprintS?: number; apiS?: number;
     const configFile = cluster.writeConfig(
       join(cluster.baseDir, 'daemon-bench.conf'),
       mergeOverrides(PROFILES.fast.overrides, { failover: { connection_failover_method: null, auto_failover: false } }, {
-        handyrep: { log_file: join(cluster.baseDir, 'daemon-bench.log'), server_file: join(cluster.baseDir, 'daemon-bench.save'), authentication_method: 'simple_password_auth' },
+        handyrep: { log_file: join(cluster.baseDir, 'daemon-bench.log'), server_file: join(cluster.baseDir, 'daemon-bench.save'), authentication_method: 'simple_password_auth', health_endpoints: true },
         passwords: { admin_password: WEB.admin, read_password: WEB.read },
       }, definitionsOverrides(cluster, definitions)),
     );
@@ -221,8 +231,22 @@ export async function runDaemonBench(opts: { footprintS?: number; apiS?: number;
           ` | bare node:http: ${floor.rps} req/s (daemon ${Math.round((row.rps / floor.rps) * 100) / 100}×), p99 ${floor.p99_ms} ms`,
       );
     }
+
+    // 3. Health endpoints: the same load on the load balancers' checks.
+    const healthRows: (LoadResult & { path: string })[] = [];
+    for (const path of HEALTH_PATHS) {
+      for (const c of levels) {
+        const result = { ...(await runLoad(`${d.url}${path}`, c, apiS * 1000, 2000)), path };
+        healthRows.push(result);
+        console.log(`  ${path}, ${c} connection(s): ${result.rps} req/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, max ${result.max_ms} ms; errors ${result.errors}, non-200 ${result.non_200}`);
+      }
+    }
     return {
       footprint,
+      health: {
+        method: `GET ${HEALTH_PATHS.join(' and ')} (health_endpoints = true, no credentials needed; the generator sends them anyway), same load generator and levels, ${apiS} s measured each, while the daemon keeps polling`,
+        rows: healthRows,
+      },
       api: {
         method: `GET /get_status (cached) with HTTP Basic read credentials, from a separate Node process (test/bench/load-generator.ts): N keep-alive connections in a closed loop, 2 s warm-up, ${apiS} s measured; the daemon keeps polling ${definitions} definitions every second meanwhile; both share the machine's cores. Right after each level, the same load against a bare node:http server process serving the same ${body.length} bytes (the floor)`,
         rows,

@@ -377,6 +377,13 @@ function evaluateGoals(r: Partial<Results>, profiles: ProfileName[]): Goal[] {
     measured: at10 ? `${at10.p99_ms} ms${at10.bare ? ` (bare node:http ${at10.bare.p99_ms} ms)` : ''}` : '–',
     status: at10 ? (at10.p99_ms < 5 ? 'met' : 'not met') : 'not measured',
   });
+  const healthRows = r.daemon?.health?.rows ?? [];
+  const worstHealth = healthRows.length ? healthRows.reduce((worst, row) => (row.p99_ms > worst.p99_ms ? row : worst)) : undefined;
+  goals.push({
+    goal: 'health endpoints (/health/master/<name>, /health/replica/<name>) p99 ≤ 1 ms',
+    measured: worstHealth ? `worst ${worstHealth.p99_ms} ms (${worstHealth.path} at ${worstHealth.concurrency} conn.); ${healthRows.map((row) => `${row.p99_ms} ms`).join(', ')}` : '–',
+    status: worstHealth ? (worstHealth.p99_ms <= 1 ? 'met' : 'not met') : 'not measured',
+  });
   const fp = r.daemon?.footprint;
   goals.push({
     goal: 'daemon idle RSS < 80 MB (polling 10 servers every second)',
@@ -470,6 +477,16 @@ function renderMarkdown(r: Results, profiles: ProfileName[]): string {
       );
     }
     out.push('');
+    if (r.daemon.health) {
+      out.push('### Health endpoints for load balancers (cached status, no credentials)');
+      out.push('');
+      out.push('| path | connections | req/s | p50 | p90 | p99 | max | errors | non-200 |');
+      out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+      for (const row of r.daemon.health.rows) {
+        out.push(`| \`${row.path}\` | ${row.concurrency} | ${row.rps} | ${row.p50_ms} ms | ${row.p90_ms} ms | ${row.p99_ms} ms | ${row.max_ms} ms | ${row.errors} | ${row.non_200} |`);
+      }
+      out.push('');
+    }
     out.push('### Footprint');
     out.push('');
     out.push(`Daemon idle-polling ${fp.definitions} definitions every second for ${fp.duration_s} s: RSS ${fp.rss_mb.min}–${fp.rss_mb.max} MB (median ${fp.rss_mb.median}; ${fp.rss_mb_at_start} at the start, ${fp.rss_mb_at_end} at the end, of which ${fp.rss_anon_mb_at_end} anonymous and ${fp.rss_file_mb_at_end} file-backed; an idle bare \`node\` process: ${fp.bare_node_rss_mb ?? '–'} MB); CPU ${fp.cpu_s} s = ${fp.cpu_percent}% of one core = ${fp.cpu_ms_per_cycle} ms per cycle.`);
