@@ -68,7 +68,7 @@ export interface ApiLatencyResult {
 /** The load balancers' health endpoints under the same closed-loop load (answered from the cached status). */
 export interface HealthLatencyResult {
   method: string;
-  rows: (LoadResult & { path: string })[];
+  rows: (LoadResult & { path: string; bare?: LoadResult })[];
 }
 
 export interface DaemonBenchResult {
@@ -80,9 +80,20 @@ export interface DaemonBenchResult {
 /** The health checks a load balancer sends (docs/haproxy.md): the master's write check and a replica's read check. */
 const HEALTH_PATHS = ['/health/master/pg1', '/health/replica/pg2?max_lag_mb=16'];
 
-function runLoad(url: string, concurrency: number, durationMs: number, warmupMs: number): Promise<LoadResult> {
+/**
+ * Paced loads for the health endpoints, requests per second over the
+ * connections: far more than balancers send (HAProxy checks each server once
+ * a second: 1000/s is 20 balancers with 50 servers each), unlike the
+ * closed-loop levels, which measure saturation (queueing on 2 shared cores).
+ */
+const HEALTH_PACED: { concurrency: number; ratePerS: number }[] = [
+  { concurrency: 10, ratePerS: 1000 },
+  { concurrency: 50, ratePerS: 2000 },
+];
+
+function runLoad(url: string, concurrency: number, durationMs: number, warmupMs: number, ratePerS?: number): Promise<LoadResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [LOAD_GENERATOR, JSON.stringify({ url, auth: `read:${WEB.read}`, concurrency, durationMs, warmupMs })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [LOAD_GENERATOR, JSON.stringify({ url, auth: `read:${WEB.read}`, concurrency, durationMs, warmupMs, ...(ratePerS ? { ratePerS } : {}) })], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), durationMs + warmupMs + 30_000);
@@ -233,18 +244,23 @@ export async function runDaemonBench(opts: { footprintS?: number; apiS?: number;
     }
 
     // 3. Health endpoints: the same load on the load balancers' checks.
-    const healthRows: (LoadResult & { path: string })[] = [];
+    const healthRows: (LoadResult & { path: string; bare?: LoadResult })[] = [];
     for (const path of HEALTH_PATHS) {
-      for (const c of levels) {
-        const result = { ...(await runLoad(`${d.url}${path}`, c, apiS * 1000, 2000)), path };
-        healthRows.push(result);
-        console.log(`  ${path}, ${c} connection(s): ${result.rps} req/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, max ${result.max_ms} ms; errors ${result.errors}, non-200 ${result.non_200}`);
+      for (const { concurrency, ratePerS } of [...levels.map((c) => ({ concurrency: c, ratePerS: undefined })), ...HEALTH_PACED]) {
+        const result = { ...(await runLoad(`${d.url}${path}`, concurrency, apiS * 1000, 2000, ratePerS)), path };
+        // A paced level's p99 is mostly the machine (other processes, timers): the same pacing on the bare server is its floor.
+        const floor = ratePerS ? await runLoad(`${bare.url}${path}`, concurrency, apiS * 1000, 2000, ratePerS) : undefined;
+        healthRows.push(floor ? { ...result, bare: floor } : result);
+        console.log(
+          `  ${path}, ${concurrency} connection(s)${ratePerS ? ` paced at ${ratePerS} req/s` : ''}: ${result.rps} req/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, max ${result.max_ms} ms; errors ${result.errors}, non-200 ${result.non_200}` +
+            (floor ? ` | bare node:http: p50 ${floor.p50_ms} ms, p99 ${floor.p99_ms} ms` : ''),
+        );
       }
     }
     return {
       footprint,
       health: {
-        method: `GET ${HEALTH_PATHS.join(' and ')} (health_endpoints = true, no credentials needed; the generator sends them anyway), same load generator and levels, ${apiS} s measured each, while the daemon keeps polling`,
+        method: `GET ${HEALTH_PATHS.join(' and ')} (health_endpoints = true, no credentials needed; the generator sends them anyway), same load generator: the closed-loop levels (saturation), then paced at ${HEALTH_PACED.map((p) => `${p.ratePerS} req/s over ${p.concurrency} connections`).join(' and ')}, each paced level also against the bare node:http server (the floor); ${apiS} s measured each, while the daemon keeps polling`,
         rows: healthRows,
       },
       api: {

@@ -377,11 +377,12 @@ function evaluateGoals(r: Partial<Results>, profiles: ProfileName[]): Goal[] {
     measured: at10 ? `${at10.p99_ms} ms${at10.bare ? ` (bare node:http ${at10.bare.p99_ms} ms)` : ''}` : '–',
     status: at10 ? (at10.p99_ms < 5 ? 'met' : 'not met') : 'not measured',
   });
-  const healthRows = r.daemon?.health?.rows ?? [];
+  // The goal is about the load balancers' load (paced), not about saturating the machine (the closed-loop rows).
+  const healthRows = (r.daemon?.health?.rows ?? []).filter((row) => row.rate_per_s !== undefined);
   const worstHealth = healthRows.length ? healthRows.reduce((worst, row) => (row.p99_ms > worst.p99_ms ? row : worst)) : undefined;
   goals.push({
-    goal: 'health endpoints (/health/master/<name>, /health/replica/<name>) p99 ≤ 1 ms',
-    measured: worstHealth ? `worst ${worstHealth.p99_ms} ms (${worstHealth.path} at ${worstHealth.concurrency} conn.); ${healthRows.map((row) => `${row.p99_ms} ms`).join(', ')}` : '–',
+    goal: 'health endpoints (/health/master/<name>, /health/replica/<name>) p99 ≤ 1 ms at up to 2000 checks/s',
+    measured: worstHealth ? `worst ${worstHealth.p99_ms} ms (${worstHealth.path}, ${worstHealth.rate_per_s} req/s over ${worstHealth.concurrency} conn.; bare node:http under the same load ${worstHealth.bare?.p99_ms ?? '–'} ms)` : '–',
     status: worstHealth ? (worstHealth.p99_ms <= 1 ? 'met' : 'not met') : 'not measured',
   });
   const fp = r.daemon?.footprint;
@@ -480,10 +481,11 @@ function renderMarkdown(r: Results, profiles: ProfileName[]): string {
     if (r.daemon.health) {
       out.push('### Health endpoints for load balancers (cached status, no credentials)');
       out.push('');
-      out.push('| path | connections | req/s | p50 | p90 | p99 | max | errors | non-200 |');
-      out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+      out.push('| path | connections | load | req/s | p50 | p90 | p99 | max | errors | non-200 | bare p50 | bare p99 |');
+      out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
       for (const row of r.daemon.health.rows) {
-        out.push(`| \`${row.path}\` | ${row.concurrency} | ${row.rps} | ${row.p50_ms} ms | ${row.p90_ms} ms | ${row.p99_ms} ms | ${row.max_ms} ms | ${row.errors} | ${row.non_200} |`);
+        const load = row.rate_per_s === undefined ? 'closed loop' : `paced ${row.rate_per_s} req/s`;
+        out.push(`| \`${row.path}\` | ${row.concurrency} | ${load} | ${row.rps} | ${row.p50_ms} ms | ${row.p90_ms} ms | ${row.p99_ms} ms | ${row.max_ms} ms | ${row.errors} | ${row.non_200} | ${row.bare ? `${row.bare.p50_ms} ms | ${row.bare.p99_ms} ms` : '– | –'} |`);
       }
       out.push('');
     }

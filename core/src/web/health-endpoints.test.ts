@@ -50,6 +50,7 @@ describe('healthEndpoints over HTTP', () => {
     const route = healthEndpoints({
       healthEndpointsEnabled: () => enabled,
       loadBalancerHealth: (check) => {
+        if (check.role === 'master' && check.server === 'throws') throw new Error('registry closed');
         asked.push(check);
         return check.role === 'master' ? { status: 200, word: 'master' } : { status: 503, word: 'unavailable' };
       },
@@ -77,6 +78,12 @@ describe('healthEndpoints over HTTP', () => {
     assert.equal(await head.text(), '');
     assert.equal(head.headers.get('content-length'), String('unavailable'.length));
     assert.deepEqual(asked.at(-1), { role: 'replica', server: 'pg2', maxLagMb: 3 });
+  });
+
+  it('answers 503 when HandyRep cannot answer, and keeps serving', async () => {
+    const failed = await fetch(`${base}/health/master/throws`);
+    assert.deepEqual([failed.status, await failed.text()], [503, 'unavailable']);
+    assert.equal((await fetch(`${base}/health/master`)).status, 200);
   });
 
   it('answers 400 "invalid" for a bad bound without asking HandyRep', async () => {

@@ -74,7 +74,13 @@ export function healthEndpoints(source: HealthSource): (request: IncomingMessage
       answer(request, response, 400, 'invalid');
       return true;
     }
-    const result = source.loadBalancerHealth(parsed.check);
+    let result: HealthAnswer;
+    try {
+      result = source.loadBalancerHealth(parsed.check);
+    } catch {
+      // Thrown here, below the framework, it would end the daemon; a check that cannot be answered is a failed one.
+      result = { status: 503, word: 'unavailable' };
+    }
     answer(request, response, result.status, result.word);
     return true;
   };

@@ -36,7 +36,8 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 
 /**
  * The daemon's HTTP side: the spec's functions at /<name>, OpenAPI at
- * /openapi.json, Prometheus /metrics, /healthz and the dashboard at /.
+ * /openapi.json, Prometheus /metrics, /healthz, the load balancers' /health/...
+ * (when health_endpoints is on) and the dashboard at /.
  * Every error is answered with a return dictionary.
  */
 export async function createWebServer(hr: HandyRep, options: WebServerOptions): Promise<FastifyInstance> {
