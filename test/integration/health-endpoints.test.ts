@@ -1,7 +1,7 @@
 // The load balancers' health endpoints on a real cluster and a real daemon:
 // 404 while switched off, then (after reload_conf) master 200/503, a replica
 // within and over a lag bound, 400 for a bad bound, no credentials and no
-// Host header needed, and 503 for the master soon after it is killed.
+// Host header needed, and 503 for the master soon after it goes silent or is killed.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
@@ -107,6 +107,19 @@ describe('health endpoints for load balancers', () => {
       assert.deepEqual([bad.status, bad.body], [400, 'invalid'], bound);
     }
     assert.equal(await code('/health/master?max_lag_mb=1'), 400);
+  });
+
+  it('answers 503 for a master that goes silent (partitioned) until it answers again', async () => {
+    assert.equal(await code('/health/master/pg1'), 200);
+    const cutAt = Date.now();
+    await cluster.faults.partition('pg1');
+    try {
+      assert.ok(await waitFor(async () => (await code('/health/master/pg1')) === 503, 15_000, 20), 'the silent master answers 503');
+      report('health endpoints master partitioned', { partition_to_503_ms: Date.now() - cutAt, poll_interval_ms: 500, poll_timeout_ms: 1000 });
+    } finally {
+      await cluster.faults.heal('pg1');
+    }
+    assert.ok(await waitFor(async () => (await code('/health/master/pg1')) === 200, 30_000, 50), 'the master answers 200 again once it answers polls');
   });
 
   it('answers 503 for the master soon after it is killed', async () => {
