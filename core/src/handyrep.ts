@@ -11,6 +11,8 @@ import { InformationApi } from './api/information-api.js';
 import type { SettingDictionary, StatusDictionary } from './api/information-api.js';
 import { asReturnDictionary } from './api/return-boundary.js';
 import { StatusJsonCache } from './api/status-json-cache.js';
+import { answerHealthCheck } from './status/load-balancer-health.js';
+import type { HealthAnswer, HealthCheck } from './status/load-balancer-health.js';
 import { AlertService } from './alerts/alert-service.js';
 import { AvailabilityService } from './availability/availability-service.js';
 import type { VerifyResult } from './availability/availability-service.js';
@@ -108,6 +110,20 @@ export class HandyRep {
       return { bytes: this.statusJson.bytes(this.runtime.registry, key, () => this.resolve(InformationApi).getStatus('cached')) };
     });
     return 'bytes' in result ? result.bytes : Buffer.from(JSON.stringify(result), 'utf8');
+  }
+
+  /** Whether `[handyrep] health_endpoints` is on (read per request, so reload_conf switches them). */
+  healthEndpointsEnabled(): boolean {
+    return this.runtime.loaded.config.handyrep.health_endpoints;
+  }
+
+  /**
+   * A load balancer's health check (`/health/master`, `/health/replica/<name>`)
+   * answered from the cached status and recent lag: no SQL, no SSH.
+   */
+  loadBalancerHealth(check: HealthCheck): HealthAnswer {
+    const lag = this.resolve(AvailabilityService).recentLag();
+    return answerHealthCheck(check, this.runtime.registry.list(), (name) => lag.get(name));
   }
 
   /**

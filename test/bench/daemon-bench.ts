@@ -65,14 +65,35 @@ export interface ApiLatencyResult {
   body_bytes?: number;
 }
 
+/** The load balancers' health endpoints under the same closed-loop load (answered from the cached status). */
+export interface HealthLatencyResult {
+  method: string;
+  rows: (LoadResult & { path: string; bare?: LoadResult })[];
+}
+
 export interface DaemonBenchResult {
   footprint: FootprintResult;
   api: ApiLatencyResult;
+  health?: HealthLatencyResult;
 }
 
-function runLoad(url: string, concurrency: number, durationMs: number, warmupMs: number): Promise<LoadResult> {
+/** The health checks a load balancer sends (docs/haproxy.md): the master's write check and a replica's read check. */
+const HEALTH_PATHS = ['/health/master/pg1', '/health/replica/pg2?max_lag_mb=16'];
+
+/**
+ * Paced loads for the health endpoints, requests per second over the
+ * connections: far more than balancers send (HAProxy checks each server once
+ * a second: 1000/s is 20 balancers with 50 servers each), unlike the
+ * closed-loop levels, which measure saturation (queueing on 2 shared cores).
+ */
+const HEALTH_PACED: { concurrency: number; ratePerS: number }[] = [
+  { concurrency: 10, ratePerS: 1000 },
+  { concurrency: 50, ratePerS: 2000 },
+];
+
+function runLoad(url: string, concurrency: number, durationMs: number, warmupMs: number, ratePerS?: number): Promise<LoadResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [LOAD_GENERATOR, JSON.stringify({ url, auth: `read:${WEB.read}`, concurrency, durationMs, warmupMs })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [LOAD_GENERATOR, JSON.stringify({ url, auth: `read:${WEB.read}`, concurrency, durationMs, warmupMs, ...(ratePerS ? { ratePerS } : {}) })], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), durationMs + warmupMs + 30_000);
@@ -146,7 +167,7 @@ export async function runDaemonBench(opts: { footprintS?: number; apiS?: number;
     const configFile = cluster.writeConfig(
       join(cluster.baseDir, 'daemon-bench.conf'),
       mergeOverrides(PROFILES.fast.overrides, { failover: { connection_failover_method: null, auto_failover: false } }, {
-        handyrep: { log_file: join(cluster.baseDir, 'daemon-bench.log'), server_file: join(cluster.baseDir, 'daemon-bench.save'), authentication_method: 'simple_password_auth' },
+        handyrep: { log_file: join(cluster.baseDir, 'daemon-bench.log'), server_file: join(cluster.baseDir, 'daemon-bench.save'), authentication_method: 'simple_password_auth', health_endpoints: true },
         passwords: { admin_password: WEB.admin, read_password: WEB.read },
       }, definitionsOverrides(cluster, definitions)),
     );
@@ -221,8 +242,27 @@ export async function runDaemonBench(opts: { footprintS?: number; apiS?: number;
           ` | bare node:http: ${floor.rps} req/s (daemon ${Math.round((row.rps / floor.rps) * 100) / 100}×), p99 ${floor.p99_ms} ms`,
       );
     }
+
+    // 3. Health endpoints: the same load on the load balancers' checks.
+    const healthRows: (LoadResult & { path: string; bare?: LoadResult })[] = [];
+    for (const path of HEALTH_PATHS) {
+      for (const { concurrency, ratePerS } of [...levels.map((c) => ({ concurrency: c, ratePerS: undefined })), ...HEALTH_PACED]) {
+        const result = { ...(await runLoad(`${d.url}${path}`, concurrency, apiS * 1000, 2000, ratePerS)), path };
+        // A paced level's p99 is mostly the machine (other processes, timers): the same pacing on the bare server is its floor.
+        const floor = ratePerS ? await runLoad(`${bare.url}${path}`, concurrency, apiS * 1000, 2000, ratePerS) : undefined;
+        healthRows.push(floor ? { ...result, bare: floor } : result);
+        console.log(
+          `  ${path}, ${concurrency} connection(s)${ratePerS ? ` paced at ${ratePerS} req/s` : ''}: ${result.rps} req/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, max ${result.max_ms} ms; errors ${result.errors}, non-200 ${result.non_200}` +
+            (floor ? ` | bare node:http: p50 ${floor.p50_ms} ms, p99 ${floor.p99_ms} ms` : ''),
+        );
+      }
+    }
     return {
       footprint,
+      health: {
+        method: `GET ${HEALTH_PATHS.join(' and ')} (health_endpoints = true, no credentials needed; the generator sends them anyway), same load generator: the closed-loop levels (saturation), then paced at ${HEALTH_PACED.map((p) => `${p.ratePerS} req/s over ${p.concurrency} connections`).join(' and ')}, each paced level also against the bare node:http server (the floor); ${apiS} s measured each, while the daemon keeps polling`,
+        rows: healthRows,
+      },
       api: {
         method: `GET /get_status (cached) with HTTP Basic read credentials, from a separate Node process (test/bench/load-generator.ts): N keep-alive connections in a closed loop, 2 s warm-up, ${apiS} s measured; the daemon keeps polling ${definitions} definitions every second meanwhile; both share the machine's cores. Right after each level, the same load against a bare node:http server process serving the same ${body.length} bytes (the floor)`,
         rows,

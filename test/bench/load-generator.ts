@@ -2,7 +2,9 @@
 // `concurrency` keep-alive connections, each sending its next request as
 // soon as the previous answer arrived (closed loop), for `durationMs` after
 // a `warmupMs` warm-up. Prints one JSON line: requests, errors, rps and
-// latency percentiles (ms). Loopback targets only.
+// latency percentiles (ms). Loopback targets only. With `ratePerS`, the
+// connections together send that many requests per second instead (each
+// waits for its next slot): latency at a given load rather than at saturation.
 //
 // Usage: node test/dist/bench/load-generator.js '{"url":"http://127.0.0.1:PORT/get_status","auth":"read:pw","concurrency":10,"durationMs":10000,"warmupMs":2000}'
 import http from 'node:http';
@@ -13,10 +15,13 @@ interface LoadConfig {
   concurrency: number;
   durationMs: number;
   warmupMs: number;
+  ratePerS?: number;
 }
 
 export interface LoadResult {
   concurrency: number;
+  /** The paced rate asked for (requests per second over all connections); absent for a closed loop. */
+  rate_per_s?: number;
   duration_s: number;
   requests: number;
   errors: number;
@@ -58,8 +63,17 @@ let non200 = 0;
 let measuring = false;
 let stop = false;
 
-async function worker(): Promise<void> {
+/** Milliseconds between one connection's requests when paced; 0 sends the next at once. */
+const spacingMs = config.ratePerS ? (config.concurrency * 1000) / config.ratePerS : 0;
+
+async function worker(index: number): Promise<void> {
+  let slot = performance.now() + (spacingMs * index) / config.concurrency;
   while (!stop) {
+    if (spacingMs > 0) {
+      const wait = slot - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      slot += spacingMs;
+    }
     const t = performance.now();
     try {
       const status = await request();
@@ -74,7 +88,7 @@ async function worker(): Promise<void> {
   }
 }
 
-const workers = Array.from({ length: config.concurrency }, () => worker());
+const workers = Array.from({ length: config.concurrency }, (_, index) => worker(index));
 await new Promise((resolve) => setTimeout(resolve, config.warmupMs));
 measuring = true;
 const cpu0 = process.cpuUsage();
@@ -95,6 +109,7 @@ const pct = (p: number): number => {
 };
 const result: LoadResult = {
   concurrency: config.concurrency,
+  ...(config.ratePerS ? { rate_per_s: config.ratePerS } : {}),
   duration_s: Math.round(elapsed * 100) / 100,
   requests: latencies.length,
   errors,

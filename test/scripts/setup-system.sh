@@ -21,7 +21,8 @@ if [[ ${1:-} == --engine-env ]]; then
 fi
 
 # docker.io and debootstrap: the container suites' engine and their images (plugin-sdk/images/build-image.sh).
-PACKAGES=(openssh-server openssh-client pgbouncer rsync iptables etcd-server etcd-client procps iproute2 util-linux chromium slapd ldap-utils docker.io debootstrap)
+# haproxy: the load-balancer scenario (docs/haproxy.md) starts its own on a loopback address.
+PACKAGES=(openssh-server openssh-client pgbouncer rsync iptables etcd-server etcd-client procps iproute2 util-linux chromium slapd ldap-utils docker.io debootstrap haproxy)
 PG_BIN=/usr/lib/postgresql/15/bin
 
 log() { printf 'setup-system: %s\n' "$*"; }
@@ -55,7 +56,7 @@ if ((${#missing[@]} > 0)); then
   # slapd would otherwise ask for an admin password and build a directory; the ldap_auth tests run their own.
   echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  for svc in ssh pgbouncer etcd slapd docker containerd; do
+  for svc in ssh pgbouncer etcd slapd docker containerd haproxy; do
     if [[ -x /etc/init.d/$svc ]] && command -v update-rc.d >/dev/null; then
       update-rc.d "$svc" disable >/dev/null 2>&1 || true
     fi
@@ -94,6 +95,7 @@ if [[ $(id -u) -eq 0 ]]; then
   stop_by_pidfile sshd /run/sshd.pid /usr/sbin/sshd
   stop_by_pidfile pgbouncer /run/postgresql/pgbouncer.pid /usr/sbin/pgbouncer
   stop_by_pidfile etcd /run/etcd.pid /usr/bin/etcd
+  stop_by_pidfile haproxy /run/haproxy.pid /usr/sbin/haproxy
 fi
 
 if [[ -n $ENGINE_ENV ]]; then

@@ -22,6 +22,7 @@ export interface HandyrepSettings {
   tls_cert: string;
   tls_key: string;
   web_allowed_hosts: string;
+  health_endpoints: boolean;
   web_login_max_failures: number;
   web_login_lockout_seconds: number;
   allow_world_readable_config: boolean;

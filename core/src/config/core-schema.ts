@@ -71,6 +71,12 @@ export const handyrepSection: ObjectSchema = {
       description:
         'Comma-separated host names (or addresses) the web API answers to, besides web_listen, localhost and 127.0.0.1 (and, for a wildcard web_listen, this machine\'s own addresses and host name). A request whose Host header names anything else is refused with 403 (DNS rebinding).',
     },
+    health_endpoints: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Answer the load balancers\' health checks GET/HEAD /health/master, /health/master/<name> and /health/replica/<name>?max_lag_mb=N (200 or 503, one word) without authentication and whatever the Host header (docs/web-api.md, docs/haproxy.md). Off: those paths answer 404.',
+    },
     web_login_max_failures: {
       type: 'integer',
       minimum: 1,

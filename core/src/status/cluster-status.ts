@@ -36,6 +36,16 @@ const VIABLE_MASTER = new Set(['healthy', 'lagged', 'warning']);
 const FINE_OTHER = new Set(['healthy', 'lagged']);
 const DOWN = new Set(['unavailable', 'down']);
 
+/** True for a master status the cluster status counts as a working master (HandyRep does not fail it over). */
+export function isViableMasterStatus(status: string): boolean {
+  return VIABLE_MASTER.has(status);
+}
+
+/** True for a replica or proxy status that raises no cluster issue (healthy, or merely lagged). */
+export function isFineOtherStatus(status: string): boolean {
+  return FINE_OTHER.has(status);
+}
+
 function names(servers: readonly ServerDefinition[]): string {
   return servers.map((s) => s.name).join(', ');
 }

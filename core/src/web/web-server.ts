@@ -11,6 +11,7 @@ import type { HandyRep } from '../handyrep.js';
 import { registerApiRoutes } from './api-routes.js';
 import { Authorizer } from './authorizer.js';
 import { registerDashboard } from './dashboard.js';
+import { healthEndpoints } from './health-endpoints.js';
 import { allowedHosts, guardRequest, listensOnLoopbackOnly, LoginLimiter } from './request-guard.js';
 import { statusFastPath } from './status-fast-path.js';
 
@@ -35,7 +36,8 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 
 /**
  * The daemon's HTTP side: the spec's functions at /<name>, OpenAPI at
- * /openapi.json, Prometheus /metrics, /healthz and the dashboard at /.
+ * /openapi.json, Prometheus /metrics, /healthz, the load balancers' /health/...
+ * (when health_endpoints is on) and the dashboard at /.
  * Every error is answered with a return dictionary.
  */
 export async function createWebServer(hr: HandyRep, options: WebServerOptions): Promise<FastifyInstance> {
@@ -56,15 +58,18 @@ export async function createWebServer(hr: HandyRep, options: WebServerOptions): 
   const hosts = allowedHosts(listen, options.allowedHosts ?? '');
   const scheme = https ? 'https' : 'http';
   const fastStatus = statusFastPath(hr, { hosts, scheme, authorizer, limiter });
+  const health = healthEndpoints(hr);
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
-    // The status page's polling is most of the traffic: it is answered before the framework when it can be (see statusFastPath).
+    // The status page's polling and load balancers' health checks are most of the traffic: they are answered before the framework (see statusFastPath, healthEndpoints).
     serverFactory: (handler: (request: IncomingMessage, response: ServerResponse) => void): Server => {
       const route = (request: IncomingMessage, response: ServerResponse): void => {
-        if (!fastStatus(request, response)) handler(request, response);
+        if (!health(request, response) && !fastStatus(request, response)) handler(request, response);
       };
-      return (https ? createHttpsServer(https, route) : createServer(route)) as Server;
+      // Load balancers' health checks may carry no Host (HTTP/1.1 too); every other request without one is refused (403) by guardRequest.
+      const serverOptions = { requireHostHeader: false };
+      return (https ? createHttpsServer({ ...https, ...serverOptions }, route) : createServer(serverOptions, route)) as Server;
     },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   }) as unknown as FastifyInstance;
