@@ -5,6 +5,7 @@ export type { VerifyResult } from './availability/availability-service.js';
 export type { FailoverCheckResult } from './failover/failover-check.js';
 export type { FailoverResult, FailoverStep } from './failover/failover-executor.js';
 export type { RemasterResult } from './replication/remaster-service.js';
+export type { SlotStatus } from './replication/replication-slots.js';
 export type { LogDestination } from './logging/create-logger.js';
 // The errors HandyRep throws and the dictionaries it returns, so a library user needs no other import.
 export { BadArgumentError, ConfigError, ErrorCodes, HandyRepError, hasErrorCode, PluginLoadError, TimeoutError, UnknownServerError } from '@handyrep/plugin-sdk';
