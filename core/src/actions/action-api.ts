@@ -382,10 +382,14 @@ export class ActionApi {
         if (cloned.result !== 'SUCCESS') return fail(`rejoin of ${target.name} failed: ${cloned.details}`, { method });
       }
       this.registry.enable(target.name);
+      const stale = await this.slots.dropStaleOn(target.name).then(
+        (names) => (names.length > 0 ? `; its old slots ${names.join(', ')} dropped` : ''),
+        (err: unknown) => `; its old slots could not be listed or dropped: ${errorMessage(err)}`,
+      );
       const verified = await this.availability.verifyServer(target.name);
       return {
         result: verified.result,
-        details: `${target.name} rejoined as a replica of ${master.name} by ${method}: ${verified.details}`,
+        details: `${target.name} rejoined as a replica of ${master.name} by ${method}${stale}: ${verified.details}`,
         method,
       };
     });

@@ -190,6 +190,20 @@ export class ReplicationSlots {
     }
   }
 
+  /**
+   * A former master back as a replica keeps its old slots on disk (pg_rewind
+   * leaves pg_replslot alone): they serve nobody and hold its WAL back. Drops
+   * the inactive physical ones that belong to HandyRep; returns their names.
+   */
+  async dropStaleOn(server: string): Promise<string[]> {
+    const ours = new Set([...this.registry.list().map((definition) => slotNameOf(definition)), ...this.record().created]);
+    const rows = await this.sql.query<{ slot_name: string }>(this.target(server), "SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT active ORDER BY slot_name");
+    const stale = rows.map((row) => row.slot_name).filter((name) => ours.has(name));
+    for (const name of stale) await this.sql.query(this.target(server), DROP_INACTIVE_SLOT, [name]);
+    if (stale.length > 0) this.logger.info(`stale replication slot(s) ${stale.join(', ')} dropped on ${server}, now a replica`, { component: 'slots', server });
+    return stale;
+  }
+
   private async read(server: string): Promise<SlotOnServer[]> {
     const rows = await this.sql.query<{ slot_name: string; slot_type: string; active: boolean; retained: string | null }>(this.target(server), READ_SLOTS);
     return rows.map((row) => ({
