@@ -1,12 +1,12 @@
 import 'reflect-metadata';
-import { ErrorCodes, errorMessage, fail, hasErrorCode, success } from '@handyrep/plugin-sdk';
+import { BadArgumentError, ErrorCodes, errorMessage, fail, hasErrorCode, success } from '@handyrep/plugin-sdk';
 import type { Clock, Logger, ReturnDictionary, ServerDefinition, SqlClient, SqlTarget } from '@handyrep/plugin-sdk';
 import { inject, injectable } from 'tsyringe';
 import { AlertService } from '../alerts/alert-service.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
-import { planSlotUpkeep, slotNameOf, trackDisabled } from './slot-rules.js';
+import { planSlotUpkeep, slotNameOf, slotSharedWith, trackDisabled } from './slot-rules.js';
 import type { SlotDrop, SlotOnServer, SlotServer } from './slot-rules.js';
 
 /** Where the slot bookkeeping lives in the saved state's `extra`. */
@@ -95,9 +95,14 @@ export class ReplicationSlots {
   /**
    * Creates the slots of `replicas` on `upstream` where they do not exist yet
    * (an existing one is reused). Returns the slots it created. Throws when
-   * one cannot be created.
+   * one cannot be created, or when a replica shares its slot name with another server.
    */
   async ensure(upstream: string, replicas: readonly string[]): Promise<string[]> {
+    const servers = this.registry.list();
+    for (const replica of replicas) {
+      const sharing = slotSharedWith(replica, servers);
+      if (sharing.length > 0) throw new BadArgumentError(`${replica}'s replication slot ${this.slotName(replica)} is also the slot of ${sharing.join(', ')}: give each server its own slot_name`);
+    }
     const names = replicas.map((replica) => this.slotName(replica));
     const made: string[] = [];
     await this.sql.withSession(this.target(upstream), async (session) => {

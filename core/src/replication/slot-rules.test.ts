@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultSlotName, planSlotUpkeep, SLOT_NAME, slotNameOf, trackDisabled } from './slot-rules.js';
+import { defaultSlotName, planSlotUpkeep, SLOT_NAME, slotNameOf, slotSharedWith, trackDisabled } from './slot-rules.js';
 import type { SlotOnServer, SlotServer, SlotUpkeepInput } from './slot-rules.js';
 
 const HOUR = 3_600_000;
@@ -36,6 +36,16 @@ describe('slot names', () => {
     assert.equal(slotNameOf({ name: 'pg2', slot_name: 'standby_a' }), 'standby_a');
     assert.equal(slotNameOf({ name: 'pg2', slot_name: '' }), 'pg2');
     assert.equal(slotNameOf({ name: 'Pg-2' }), defaultSlotName('Pg-2'));
+  });
+});
+
+describe('slotSharedWith', () => {
+  it('names the other servers on the same slot, whether set or derived', () => {
+    const servers = [{ name: 'pg1' }, { name: 'pg2', slot_name: 'standby' }, { name: 'pg3', slot_name: 'standby' }, { name: 'pg4', slot_name: 'pg1' }];
+    assert.deepEqual(slotSharedWith('pg2', servers), ['pg3']);
+    assert.deepEqual(slotSharedWith('pg1', servers), ['pg4']);
+    assert.deepEqual(slotSharedWith('pg9', servers), []);
+    assert.deepEqual(slotSharedWith('pg2', [{ name: 'pg2' }, { name: 'pg3' }]), []);
   });
 });
 

@@ -24,6 +24,18 @@ export function slotNameOf(server: { name: string; slot_name?: unknown }): strin
   return typeof configured === 'string' && configured !== '' ? configured : defaultSlotName(server.name);
 }
 
+/**
+ * The other servers whose slot is also `slot`'s (a `slot_name` set twice, or
+ * in `[server_defaults]`): two replicas on one slot would take turns holding
+ * it, and each would be refused while the other streams.
+ */
+export function slotSharedWith(server: string, servers: readonly { name: string; slot_name?: unknown }[]): string[] {
+  const own = servers.find((candidate) => candidate.name === server);
+  if (!own) return [];
+  const slot = slotNameOf(own);
+  return servers.filter((candidate) => candidate.name !== server && slotNameOf(candidate) === slot).map((candidate) => candidate.name);
+}
+
 /** A replication slot as the master reports it. */
 export interface SlotOnServer {
   slot_name: string;
