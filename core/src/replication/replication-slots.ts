@@ -83,6 +83,12 @@ export class ReplicationSlots {
     return { server, connectTimeoutMs: settings.connect_timeout * 1000, statementTimeoutMs: settings.statement_timeout * 1000 };
   }
 
+  /** The periodic pass's reads and drops: quick, so a master that hangs right after its poll holds up the check for at most a few seconds. */
+  private quickTarget(server: string): SqlTarget {
+    const ms = this.loaded.config.handyrep.connect_timeout * 1000;
+    return { server, connectTimeoutMs: ms, statementTimeoutMs: Math.max(ms, 2000) };
+  }
+
   private record(): SlotRecord {
     return asRecord(this.registry.getExtra(SLOTS_KEY));
   }
@@ -138,7 +144,7 @@ export class ReplicationSlots {
   }
 
   private async dropInactive(master: string, drop: SlotDrop): Promise<boolean> {
-    const rows = await this.sql.query(this.target(master), DROP_INACTIVE_SLOT, [drop.slot]);
+    const rows = await this.sql.query(this.quickTarget(master), DROP_INACTIVE_SLOT, [drop.slot]);
     if (rows.length === 0) return false;
     const record = this.record();
     this.saveRecord({ ...record, created: record.created.filter((name) => name !== drop.slot) });
@@ -210,7 +216,7 @@ export class ReplicationSlots {
   }
 
   private async read(server: string): Promise<SlotOnServer[]> {
-    const rows = await this.sql.query<{ slot_name: string; slot_type: string; active: boolean; retained: string | null }>(this.target(server), READ_SLOTS);
+    const rows = await this.sql.query<{ slot_name: string; slot_type: string; active: boolean; retained: string | null }>(this.quickTarget(server), READ_SLOTS);
     return rows.map((row) => ({
       slot_name: row.slot_name,
       slot_type: row.slot_type === 'logical' ? 'logical' : 'physical',
