@@ -58,15 +58,15 @@ export class RemasterService {
     const upstreamDef = this.registry.get(upstream);
     let method = 'reload' as 'reload' | 'restart';
     try {
-      // The slot exists before the replica names it: a replica pointed at a missing slot cannot stream.
       const slot = this.slots.inUse() ? this.slots.slotName(replica) : '';
-      if (slot !== '') await this.slots.ensure(upstream, [replica]);
       await this.sql.withSession(this.target(replica), async (session) => {
         const rows = await session.query<{ version: string; conninfo: string; in_recovery: boolean; data_directory: string }>(
           "SELECT current_setting('server_version_num') AS version, current_setting('primary_conninfo') AS conninfo, pg_is_in_recovery() AS in_recovery, current_setting('data_directory') AS data_directory",
         );
         const row = rows[0];
         if (!row?.in_recovery) throw new Error(`${replica} is not in recovery; only a replica can be remastered`);
+        // The slot exists before the replica names it: a replica pointed at a missing slot cannot stream.
+        if (slot !== '') await this.slots.ensure(upstream, [replica]);
         const planned = this.plan(replica, row.conninfo, row.data_directory, upstreamDef.hostname, upstreamDef.port);
         if (planned.passfile) {
           // Before primary_conninfo names it: the replica reconnects as soon as it reloads.
