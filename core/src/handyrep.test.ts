@@ -51,7 +51,8 @@ describe('HandyRep information API', () => {
   it('get_status returns the cluster and every server like the spec example', async () => {
     const status = await hr.getStatus();
     assert.ok('cluster' in status && 'servers' in status);
-    assert.deepEqual(Object.keys(status.cluster).sort(), ['acting_instance', 'status', 'status_message', 'status_no', 'status_ts', 'this_instance_acts']);
+    assert.deepEqual(Object.keys(status.cluster).sort(), ['acting_instance', 'replication_slots', 'status', 'status_message', 'status_no', 'status_ts', 'this_instance_acts']);
+    assert.deepEqual(status.cluster.replication_slots, [], 'use_slots is on by default; no check has read the master yet');
     assert.equal(status.cluster.status, 'unknown');
     assert.equal(status.cluster.status_no, 0);
     assert.deepEqual(Object.keys(status.servers), ['john', 'paul', 'bouncer']);

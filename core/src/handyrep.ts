@@ -19,6 +19,8 @@ import type { VerifyResult } from './availability/availability-service.js';
 import { FailoverCheck } from './failover/failover-check.js';
 import type { FailoverCheckResult } from './failover/failover-check.js';
 import { FailoverExecutor } from './failover/failover-executor.js';
+import { ReplicationSlots } from './replication/replication-slots.js';
+import type { SlotStatus } from './replication/replication-slots.js';
 import type { FailoverResult } from './failover/failover-executor.js';
 import { recoverInterruptedFailover } from './failover/journal-recovery.js';
 import { MaintenanceMode } from './cluster/maintenance-mode.js';
@@ -106,7 +108,8 @@ export class HandyRep {
     const result = await this.guard('get_status', async () => {
       const acting = await this.resolve(ActingGuard).check();
       const lag = [...this.resolve(AvailabilityService).recentLag()].map(([name, mb]) => `${name}=${mb}`).join(',');
-      const key = `${String(acting.acting)}|${acting.acting_instance ?? ''}|${lag}`;
+      const slots = this.resolve(ReplicationSlots).status().map((slot) => `${slot.slot_name}:${String(slot.active)}:${String(slot.retained_wal_bytes)}`).join(',');
+      const key = `${String(acting.acting)}|${acting.acting_instance ?? ''}|${lag}|${slots}`;
       return { bytes: this.statusJson.bytes(this.runtime.registry, key, () => this.resolve(InformationApi).getStatus('cached')) };
     });
     return 'bytes' in result ? result.bytes : Buffer.from(JSON.stringify(result), 'utf8');
@@ -410,14 +413,21 @@ export class HandyRep {
     return name === undefined ? this.runtime.plugins.active(kind) : this.runtime.plugins.instanceOf(kind, name);
   }
 
-  /** Figures for metrics: last poll durations, recent replica lag, failovers by outcome. */
-  observations(): { pollDurationsMs: Map<string, number>; replicaLagMb: Map<string, number>; failovers: { SUCCESS: number; FAIL: number }; monitorRunning: boolean } {
+  /** Figures for metrics: last poll durations, recent replica lag, failovers by outcome, the master's replication slots. */
+  observations(): {
+    pollDurationsMs: Map<string, number>;
+    replicaLagMb: Map<string, number>;
+    failovers: { SUCCESS: number; FAIL: number };
+    monitorRunning: boolean;
+    replicationSlots: SlotStatus[];
+  } {
     const availability = this.resolve(AvailabilityService);
     return {
       pollDurationsMs: availability.pollDurations(),
       replicaLagMb: availability.recentLag(),
       failovers: this.resolve(FailoverExecutor).outcomeCounts(),
       monitorRunning: this.monitor?.isRunning() === true,
+      replicationSlots: this.resolve(ReplicationSlots).status(),
     };
   }
 

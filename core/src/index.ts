@@ -6,6 +6,7 @@ export type { FailoverCheckResult } from './failover/failover-check.js';
 export type { FailoverResult, FailoverStep } from './failover/failover-executor.js';
 export type { RemasterResult } from './replication/remaster-service.js';
 export type { RollingRestartResult, RollingRestartStep } from './actions/rolling-restart.js';
+export type { SlotStatus } from './replication/replication-slots.js';
 export type { LogDestination } from './logging/create-logger.js';
 // The errors HandyRep throws and the dictionaries it returns, so a library user needs no other import.
 export { BadArgumentError, ConfigError, ErrorCodes, HandyRepError, hasErrorCode, PluginLoadError, TimeoutError, UnknownServerError } from '@handyrep/plugin-sdk';

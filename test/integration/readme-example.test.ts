@@ -36,7 +36,7 @@ describe('README library example', () => {
         servers: Record<string, Record<string, unknown>>;
       };
       // handyrep.conf.example turns synchronous_mode = quorum on: nothing is recorded before the first check.
-      assert.deepEqual(Object.keys(status.cluster).sort(), ['acting_instance', 'status', 'status_message', 'status_no', 'status_ts', 'synchronous_standbys', 'this_instance_acts']);
+      assert.deepEqual(Object.keys(status.cluster).sort(), ['acting_instance', 'replication_slots', 'status', 'status_message', 'status_no', 'status_ts', 'synchronous_standbys', 'this_instance_acts']);
       assert.equal(status.cluster['synchronous_standbys'], 'asynchronous');
       assert.deepEqual(Object.keys(status.servers), ['pg1', 'pg2', 'pg3', 'bouncer1']);
       assert.deepEqual(Object.keys(status.servers['pg1'] ?? {}).sort(), [

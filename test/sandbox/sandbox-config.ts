@@ -71,6 +71,8 @@ export function sandboxOverrides(cluster: Cluster, web: WebPasswords): ConfOverr
       unreachable_master_policy: 'abort',
       synchronous_mode: 'quorum',
       synchronous_count: 1,
+      use_slots: true,
+      slot_retention_hours: 24,
     },
     archive: { archiving: false },
     server_defaults: { lag_limit: 16, failover_lag_limit: 256 },

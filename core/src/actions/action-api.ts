@@ -13,6 +13,7 @@ import { MaintenanceMode } from '../cluster/maintenance-mode.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { RemasterService } from '../replication/remaster-service.js';
+import { ReplicationSlots } from '../replication/replication-slots.js';
 import type { RemasterResult } from '../replication/remaster-service.js';
 import type { StateStore } from '../state/state-store.js';
 import { serverStatus } from '../status/server-status.js';
@@ -48,6 +49,7 @@ export class ActionApi {
     @inject(FailoverExecutor) private readonly executor: FailoverExecutor,
     @inject(RemasterService) private readonly remasterService: RemasterService,
     @inject(MaintenanceMode) private readonly maintenance: MaintenanceMode,
+    @inject(ReplicationSlots) private readonly slots: ReplicationSlots,
   ) {}
 
   private databaseServer(name: unknown, argument = 'servername'): ServerDefinition {
@@ -185,9 +187,11 @@ export class ActionApi {
       const stopped = await this.plugins.forServer('control', target.name).stop(target.name);
       if (stopped.result !== 'SUCCESS') return fail(`cannot stop ${target.name} before recloning: ${stopped.details}`);
     }
+    const slot = await this.slotFor(target.name, master.name);
+    if (typeof slot === 'object') return slot;
     const cloned = await this.plugins
       .forServer('clone', target.name)
-      .clone({ target: target.name, source: source.name, upstream: master.name, reclone: overwrite, force });
+      .clone({ target: target.name, source: source.name, upstream: master.name, reclone: overwrite, force, ...(slot === '' ? {} : { slotName: slot }) });
     if (cloned.result !== 'SUCCESS') {
       this.setStatus(target.name, 'down', `clone failed: ${cloned.details}`);
       return fail(`cloning ${target.name} from ${source.name} failed: ${cloned.details}`, { duration_ms: cloned.duration_ms });
@@ -198,6 +202,20 @@ export class ActionApi {
     return { ...confirmed, duration_ms: cloned.duration_ms, ...(cloned.bytes_copied === undefined ? {} : { bytes_copied: cloned.bytes_copied }) };
   }
 
+  /**
+   * With use_slots, the replica's slot on `upstream`, created unless it exists
+   * ('' without use_slots); a FAIL dictionary when it cannot be created.
+   */
+  private async slotFor(replica: string, upstream: string): Promise<string | ReturnDictionary> {
+    if (!this.slots.inUse()) return '';
+    try {
+      await this.slots.ensure(upstream, [replica]);
+      return this.slots.slotName(replica);
+    } catch (err) {
+      return fail(`the replication slot of ${replica} cannot be created on ${upstream}: ${errorMessage(err)}; nothing was changed on ${replica}`);
+    }
+  }
+
   /** `enable(servername)`: enables a definition, then verifies the server. */
   async enable(servername: unknown): Promise<ReturnDictionary> {
     const name = stringArgument('servername', servername);
@@ -205,8 +223,12 @@ export class ActionApi {
       this.registry.enable(name);
       const server = this.registry.get(name);
       if (!['master', 'replica', 'proxy', 'pgbouncer'].includes(String(server.role))) return success(`${name} enabled`);
+      // Its slot may have been dropped while it was disabled: back before it reconnects (WAL already gone needs a reclone).
+      const master = this.registry.master();
+      const slot = server.role === 'replica' && master ? await this.slotFor(name, master.name) : '';
+      const slotNote = typeof slot === 'object' ? `; ${slot.details}` : slot === '' ? '' : `; slot ${slot} on ${master?.name ?? ''}`;
       const verified = await this.availability.verifyServer(name);
-      return success(`${name} enabled; verification: ${verified.result} ${verified.details}`, { verify: verified });
+      return success(`${name} enabled${slotNote}; verification: ${verified.result} ${verified.details}`, { verify: verified });
     });
   }
 
@@ -233,9 +255,11 @@ export class ActionApi {
   async remove(servername: unknown): Promise<ReturnDictionary> {
     const name = stringArgument('servername', servername);
     return this.lock.run(`remove ${name}`, async () => {
+      const server = this.registry.get(name);
       this.registry.remove(name);
       this.availability.refreshCluster();
-      return success(`${name} removed`);
+      if (!DATABASE_ROLES.includes(String(server.role))) return success(`${name} removed`);
+      return success(`${name} removed; ${await this.slots.forgetRemoved(server)}`);
     });
   }
 
@@ -350,7 +374,9 @@ export class ActionApi {
     let method: 'rewind' | 'clone' = 'clone';
     let rewindProblem = 'the clone plugin cannot rewind';
     if (clonePlugin.rewind) {
-      const rewound = await clonePlugin.rewind({ target: target.name, source: master.name });
+      const slot = await this.slotFor(target.name, master.name);
+      if (typeof slot === 'object') return slot;
+      const rewound = await clonePlugin.rewind({ target: target.name, source: master.name, ...(slot === '' ? {} : { slotName: slot }) });
       if (rewound.result === 'SUCCESS') {
         method = 'rewind';
         const started = await control.start(target.name);
@@ -366,10 +392,14 @@ export class ActionApi {
       if (cloned.result !== 'SUCCESS') return fail(`rejoin of ${target.name} failed: ${cloned.details}`, { method });
     }
     this.registry.enable(target.name);
+    const stale = await this.slots.dropStaleOn(target.name).then(
+      (names) => (names.length > 0 ? `; its old slots ${names.join(', ')} dropped` : ''),
+      (err: unknown) => `; its old slots could not be listed or dropped: ${errorMessage(err)}`,
+    );
     const verified = await this.availability.verifyServer(target.name);
     return {
       result: verified.result,
-      details: `${target.name} rejoined as a replica of ${master.name} by ${method}: ${verified.details}`,
+      details: `${target.name} rejoined as a replica of ${master.name} by ${method}${stale}: ${verified.details}`,
       method,
     };
   }

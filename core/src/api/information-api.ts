@@ -13,6 +13,8 @@ import { createRedactor, isSecretKey } from '../logging/redact.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { ASYNC, asSyncSet } from '../replication/sync-rules.js';
 import { describe, SYNC_KEY } from '../replication/sync-standbys.js';
+import { ReplicationSlots } from '../replication/replication-slots.js';
+import type { SlotStatus } from '../replication/replication-slots.js';
 import { formatStatusTimestamp } from '../status/status-time.js';
 import { booleanArgument, choiceArgument, integerArgument, stringArgument } from './arguments.js';
 
@@ -39,6 +41,8 @@ export interface StatusDictionary {
     paused_since?: string;
     /** With synchronous_mode on: the recorded synchronous set, e.g. `ANY 1 (pg2, pg3)`, or `asynchronous`. */
     synchronous_standbys?: string;
+    /** The master's replication slots at the last check: owner, active, WAL held back (with use_slots, or when the master has any). */
+    replication_slots?: SlotStatus[];
     this_instance_acts: boolean;
     acting_instance: string | null;
   };
@@ -64,6 +68,7 @@ export class InformationApi {
     @inject(MaintenanceMode) private readonly maintenance: MaintenanceMode,
     @inject(AvailabilityService) private readonly availability: AvailabilityService,
     @inject(ActingGuard) private readonly guard: ActingGuard,
+    @inject(ReplicationSlots) private readonly slots: ReplicationSlots,
   ) {}
 
   /** `get_status`: cluster and server status. */
@@ -87,11 +92,13 @@ export class InformationApi {
     }
     const pausedSince = this.maintenance.since();
     const acting = this.guard.lastDecision();
+    const slots = this.slots.status();
     return {
       cluster: {
         ...this.registry.clusterStatus(),
         ...(pausedSince === undefined ? {} : { paused_since: formatStatusTimestamp(pausedSince) }),
         ...(this.loaded.config.failover.synchronous_mode === 'off' ? {} : { synchronous_standbys: describe(asSyncSet(this.registry.getExtra(SYNC_KEY)) ?? ASYNC) }),
+        ...(this.slots.inUse() || slots.length > 0 ? { replication_slots: slots } : {}),
         this_instance_acts: acting.acting,
         acting_instance: acting.acting_instance,
       },

@@ -14,6 +14,26 @@ describe('human output', () => {
     });
     assert.match(text, /^cluster: healthy \(1\)\n/);
     assert.match(text, /pg1\s+master\s+h1\s+yes\s+healthy \(1\)\s+2026-01-01 00:00:00\s+ok/);
+    assert.doesNotMatch(text, /retained WAL/);
+  });
+
+  it("adds a table of the master's replication slots when get_status has any", () => {
+    const text = renderHuman({
+      cluster: {
+        status: 'healthy',
+        status_no: 1,
+        status_ts: 't',
+        status_message: '',
+        replication_slots: [
+          { slot_name: 'pg2', server: 'pg2', active: true, retained_wal_bytes: 0 },
+          { slot_name: 'backup', server: null, active: false, retained_wal_bytes: 4096 },
+        ],
+      },
+      servers: { pg1: { hostname: 'h1', enabled: true, role: 'master', status: 'healthy', status_no: 1, status_ts: 't', status_message: '' } },
+    });
+    assert.match(text, /slot\s+server\s+active\s+retained WAL bytes\n/);
+    assert.match(text, /\npg2\s+pg2\s+yes\s+0\n/);
+    assert.match(text, /\nbackup\s+\(none\)\s+no\s+4096$/);
   });
 
   it('renders return dictionaries as RESULT: details, then the other keys', () => {

@@ -88,7 +88,7 @@ export function renderServerInfo(servers: Record<string, Row>): string {
   return renderTable(['property', ...names], properties.map((key) => [key, ...names.map((name) => cell(servers[name]?.[key]))]));
 }
 
-/** get_status: the cluster line and a table of servers. */
+/** get_status: the cluster line, a table of servers and, when the master has any, one of its replication slots. */
 export function renderStatus(status: Row): string {
   const cluster = status['cluster'] as Row;
   const servers = status['servers'] as Record<string, Row>;
@@ -101,10 +101,13 @@ export function renderStatus(status: Row): string {
     String(server['status_ts'] || '-'),
     String(server['status_message'] || ''),
   ]);
+  const slots = Array.isArray(cluster['replication_slots']) ? (cluster['replication_slots'] as Row[]) : [];
+  const slotRows = slots.map((slot) => [String(slot['slot_name']), String(slot['server'] ?? '(none)'), slot['active'] ? 'yes' : 'no', String(slot['retained_wal_bytes'] ?? '-')]);
   return [
     `cluster: ${String(cluster['status'])} (${String(cluster['status_no'])})${cluster['status_message'] ? ` — ${String(cluster['status_message'])}` : ''}`,
     '',
     renderTable(['server', 'role', 'host', 'enabled', 'status', 'checked', 'message'], rows),
+    ...(slotRows.length === 0 ? [] : ['', renderTable(['slot', 'server', 'active', 'retained WAL bytes'], slotRows)]),
   ].join('\n');
 }
 

@@ -58,6 +58,8 @@ export interface FailoverSettings {
   alert_repeat_minutes: number;
   synchronous_mode: 'off' | 'quorum' | 'quorum_strict';
   synchronous_count: number;
+  use_slots: boolean;
+  slot_retention_hours: number;
 }
 
 /** `[archive]` after validation. */

@@ -197,6 +197,19 @@ export const failoverSection: ObjectSchema = {
       default: 1,
       description: 'k: how many members of the synchronous set must acknowledge each commit (synchronous_mode quorum or quorum_strict).',
     },
+    use_slots: {
+      type: 'boolean',
+      default: true,
+      description:
+        "Each replica streams through its own physical replication slot on its master (the server's slot_name): clone, remaster, enable and failover create it on the upstream before the replica points at it, so a replica that was away keeps its WAL. Off: HandyRep creates none and remaster clears primary_slot_name. See docs/replication-slots.md (set max_slot_wal_keep_size).",
+    },
+    slot_retention_hours: {
+      type: 'number',
+      minimum: 0,
+      default: 24,
+      description:
+        "Hours a replica may stay disabled before the periodic check drops its slot on the master (with an alert), so it no longer holds WAL back; fractions allowed. A removed server's slot is dropped at once. Slots named after no server are reported, never dropped.",
+    },
     alert_repeat_minutes: {
       type: 'number',
       minimum: 0,
@@ -247,6 +260,12 @@ export const serverProperties: Record<string, JsonSchema> = {
   restart_method: pluginName('Control plugin (start/stop/restart/reload).'),
   promotion_method: pluginName('Promotion plugin.'),
   clone_method: pluginName('Clone plugin.'),
+  slot_name: {
+    type: 'string',
+    pattern: '^[a-z0-9_]{0,63}$',
+    description:
+      "Physical replication slot this replica streams through on its master ([failover] use_slots): lower-case letters, digits and underscores, at most 63. Empty or absent: derived from the server's name (lower-cased, other characters as '_', plus a short hash of the name when that changed it or it was too long).",
+  },
 };
 
 /** Keys the status model owns; they can't be set in the config or through alterServerDef. */

@@ -17,6 +17,7 @@ import { ClusterObserver } from '../failover/cluster-observer.js';
 import { QuorumFence } from '../failover/quorum-fence.js';
 import { FormerMasters } from '../failover/former-masters.js';
 import { SyncStandbys } from '../replication/sync-standbys.js';
+import { ReplicationSlots } from '../replication/replication-slots.js';
 import { JournalRecovery } from '../failover/journal-recovery.js';
 import { MaintenanceMode } from '../cluster/maintenance-mode.js';
 import { RemasterService } from '../replication/remaster-service.js';
@@ -58,6 +59,7 @@ export function createInstanceContainer(services: CoreServices): DependencyConta
   child.registerSingleton(RemasterService);
   child.registerSingleton(ClusterObserver);
   child.registerSingleton(SyncStandbys);
+  child.registerSingleton(ReplicationSlots);
   child.registerSingleton(QuorumFence);
   child.registerSingleton(FormerMasters);
   child.registerSingleton(JournalRecovery);

@@ -25,6 +25,7 @@ import { JournalRecovery } from './journal-recovery.js';
 import { RepeatGuard } from './repeat-guard.js';
 import { FormerMasters } from './former-masters.js';
 import { SyncStandbys } from '../replication/sync-standbys.js';
+import { ReplicationSlots } from '../replication/replication-slots.js';
 import { formatStatusTimestamp } from '../status/status-time.js';
 import type { StateStore } from '../state/state-store.js';
 
@@ -80,6 +81,7 @@ export class FailoverCheck {
     @inject(SyncStandbys) private readonly sync: SyncStandbys,
     @inject(FormerMasters) private readonly formerMasters: FormerMasters,
     @inject(Tokens.stateStore) stateStore: StateStore,
+    @inject(ReplicationSlots) private readonly slots: ReplicationSlots,
   ) {
     this.journal = new JournalStore(registry, stateStore);
   }
@@ -124,6 +126,7 @@ export class FailoverCheck {
       this.issues.clear('master_unreachable');
       this.availability.refreshCluster();
       await this.maintainSyncStandbys();
+      await this.maintainSlots();
       return success(`master ${master.name} is healthy and running`, { verdict: 'alive' });
     }
     return this.masterFailed(master, checkStarted);
@@ -133,6 +136,12 @@ export class FailoverCheck {
   private async maintainSyncStandbys(): Promise<void> {
     const result = await this.sync.maintain((work) => this.lock.run('changing the synchronous standbys', work, { brief: true }));
     if (result.result === 'FAIL') this.logger.warn(result.details, { component: 'sync' });
+  }
+
+  /** Drops the master's slots the rules say to drop (slot_retention_hours, removed servers) and refreshes their figures. */
+  private async maintainSlots(): Promise<void> {
+    const result = await this.slots.upkeep((work) => this.lock.run('dropping replication slots', work, { brief: true }));
+    if (result.result === 'FAIL') this.logger.warn(result.details, { component: 'slots' });
   }
 
   /**

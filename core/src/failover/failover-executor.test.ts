@@ -33,7 +33,7 @@ function journalOnDisk(c: FakeCluster): Record<string, unknown> | undefined {
 }
 
 describe('FailoverExecutor: certain death of the master', () => {
-  it('fails over once, in order: journal, select, fence, journal, promote, journal, registry, remaster; the journal is on disk before the promotion', async () => {
+  it('fails over once, in order: journal, select, fence, journal, promote, journal, registry, slots, remaster; the journal is on disk before the promotion', async () => {
     const c = await open();
     let journalAtPromote: Record<string, unknown> | undefined;
     c.hooks.promote = async (_server, fallback) => {
@@ -55,6 +55,7 @@ describe('FailoverExecutor: certain death of the master', () => {
       'promote pg2',
       'write_journal',
       'update_registry',
+      'create_slots',
       'remaster pg3',
     ]);
     assert.ok(result.steps.every((s) => s.result === 'SUCCESS'), JSON.stringify(result.steps));

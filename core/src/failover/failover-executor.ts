@@ -29,6 +29,7 @@ import { JournalRecovery } from './journal-recovery.js';
 import type { FailoverResult, FencedBy, StepOutcome } from './failover-run.js';
 import { QuorumFence } from './quorum-fence.js';
 import { SyncStandbys } from '../replication/sync-standbys.js';
+import { ReplicationSlots } from '../replication/replication-slots.js';
 
 export type { FailoverResult, FailoverStep } from './failover-run.js';
 
@@ -108,6 +109,7 @@ export class FailoverExecutor {
     @inject(JournalRecovery) private readonly recovery: JournalRecovery,
     @inject(QuorumFence) private readonly quorumFence: QuorumFence,
     @inject(SyncStandbys) private readonly sync: SyncStandbys,
+    @inject(ReplicationSlots) private readonly slots: ReplicationSlots,
   ) {
     this.journal = new JournalStore(registry, stateStore);
   }
@@ -456,6 +458,14 @@ export class FailoverExecutor {
     }
     if (!remaster) return problems;
     const others = this.registry.byRole('replica').filter((replica) => replica.name !== newMaster);
+    if (this.slots.inUse() && others.length > 0) {
+      // Before any replica points at the new master, so none streams from it without its slot.
+      const created = await run.step('create_slots', async () => {
+        const made = await this.slots.ensure(newMaster, others.map((replica) => replica.name));
+        return { result: 'SUCCESS', details: `slots on ${newMaster}: ${others.map((replica) => this.slots.slotName(replica.name)).join(', ')} (created: ${made.join(', ') || 'none'})` };
+      });
+      if (created.result === 'FAIL') problems.push(`replication slots: ${created.details}`);
+    }
     const results = await Promise.all(others.map((replica) => run.step(`remaster ${replica.name}`, () => this.remasterService.remaster(replica.name, newMaster))));
     results.forEach((result, index) => {
       if (result.result === 'FAIL') problems.push(`remaster ${others[index]?.name ?? ''}: ${result.details}`);

@@ -8,6 +8,7 @@ import { Tokens } from '../di/tokens.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { alterSystemStatement, formatConninfo, parseConninfo, retargetConninfo } from './primary-conninfo.js';
+import { ReplicationSlots } from './replication-slots.js';
 
 /** How long a remastered replica may take to stream from its new upstream. */
 const FOLLOW_TIMEOUT_MS = 15_000;
@@ -41,6 +42,7 @@ export class RemasterService {
     @inject(Tokens.clock) private readonly clock: Clock,
     @inject(Tokens.shell) private readonly shell: RemoteShell,
     @inject(Tokens.settings) private readonly settings: SettingsView,
+    @inject(ReplicationSlots) private readonly slots: ReplicationSlots,
   ) {}
 
   private target(server: string): { server: string; connectTimeoutMs: number; statementTimeoutMs: number } {
@@ -48,7 +50,7 @@ export class RemasterService {
     return { server, connectTimeoutMs: settings.connect_timeout * 1000, statementTimeoutMs: settings.statement_timeout * 1000 };
   }
 
-  /** Makes `replica` stream from `upstream` and waits until it does. */
+  /** Makes `replica` stream from `upstream` (through its slot there with use_slots, else with no slot) and waits until it does. */
   async remaster(replica: string, upstream: string): Promise<RemasterResult> {
     const started = this.clock.now();
     const elapsed = (): number => this.clock.now() - started;
@@ -56,18 +58,22 @@ export class RemasterService {
     const upstreamDef = this.registry.get(upstream);
     let method = 'reload' as 'reload' | 'restart';
     try {
+      const slot = this.slots.inUse() ? this.slots.slotName(replica) : '';
       await this.sql.withSession(this.target(replica), async (session) => {
         const rows = await session.query<{ version: string; conninfo: string; in_recovery: boolean; data_directory: string }>(
           "SELECT current_setting('server_version_num') AS version, current_setting('primary_conninfo') AS conninfo, pg_is_in_recovery() AS in_recovery, current_setting('data_directory') AS data_directory",
         );
         const row = rows[0];
         if (!row?.in_recovery) throw new Error(`${replica} is not in recovery; only a replica can be remastered`);
+        // The slot exists before the replica names it: a replica pointed at a missing slot cannot stream.
+        if (slot !== '') await this.slots.ensure(upstream, [replica]);
         const planned = this.plan(replica, row.conninfo, row.data_directory, upstreamDef.hostname, upstreamDef.port);
         if (planned.passfile) {
           // Before primary_conninfo names it: the replica reconnects as soon as it reloads.
           await this.shell.writeFile(replica, planned.passfile.path, planned.passfile.content, { mode: 0o600, timeoutMs: this.loaded.config.handyrep.ssh_timeout * 1000 });
         }
         await session.query(alterSystemStatement('primary_conninfo', planned.conninfo));
+        await session.query(alterSystemStatement('primary_slot_name', slot));
         if (Number(row.version) >= 130000) await session.query('SELECT pg_reload_conf()');
         else method = 'restart';
       });

@@ -63,6 +63,28 @@ export function createMetrics(hr: HandyRep): Registry {
     },
   });
   new Gauge({
+    name: 'handyrep_replication_slot_retained_wal_bytes',
+    help: "WAL bytes each of the master's replication slots holds back (pg_current_wal_lsn() - restart_lsn) at the last check",
+    labelNames: ['slot', 'server'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const slot of hr.observations().replicationSlots) {
+        if (slot.retained_wal_bytes !== null) this.set({ slot: slot.slot_name, server: slot.server ?? '' }, slot.retained_wal_bytes);
+      }
+    },
+  });
+  new Gauge({
+    name: 'handyrep_replication_slot_active',
+    help: "1 while a walsender uses the master's replication slot, 0 when inactive, at the last check",
+    labelNames: ['slot', 'server'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const slot of hr.observations().replicationSlots) this.set({ slot: slot.slot_name, server: slot.server ?? '' }, slot.active ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: 'handyrep_paused',
     help: '1 while HandyRep is in maintenance mode',
     registers: [registry],

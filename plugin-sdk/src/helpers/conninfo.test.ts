@@ -42,4 +42,10 @@ describe('primary_conninfo, passfile and postgresql.auto.conf text', () => {
     assert.doesNotMatch(result, /hunter2/);
     assert.match(withPrimaryConninfo('', 'host=x'), /^# Do not edit[\s\S]*\nprimary_conninfo = 'host=x'\n$/);
   });
+
+  it('sets primary_slot_name when a slot is given, replacing the source\'s', () => {
+    const result = withPrimaryConninfo("primary_slot_name = 'slot_db2'\n", 'host=db1', 'db3');
+    assert.match(result, /\nprimary_conninfo = 'host=db1'\nprimary_slot_name = 'db3'\n$/);
+    assert.doesNotMatch(result, /slot_db2/);
+  });
 });

@@ -26,8 +26,9 @@ export function replicationUser(context: Pick<PluginContext<unknown>, 'settings'
  * `upstream`: standby.signal first, then the replication password into a
  * 0600 passfile (when `passfileSetting`, relative to pgdata, is not empty and
  * a password is set), then primary_conninfo into postgresql.auto.conf with
- * application_name = the target's name (and replication_sslmode when set).
- * Throws on any failed step.
+ * application_name = the target's name (and replication_sslmode when set),
+ * and primary_slot_name = `slotName` when given (the slot must already exist
+ * on the upstream). Throws on any failed step.
  */
 export async function writeStandbySettings(
   context: Pick<PluginContext<unknown>, 'settings' | 'secrets' | 'shell'>,
@@ -35,6 +36,7 @@ export async function writeStandbySettings(
   upstream: PgServer,
   passfileSetting: string,
   timeoutMs: number,
+  slotName?: string,
 ): Promise<StandbySettings> {
   const user = replicationUser(context);
   const password = context.secrets.get('replication_password');
@@ -54,6 +56,6 @@ export async function writeStandbySettings(
   if (read.exitCode !== 0) {
     throw new HandyRepError(ErrorCodes.REMOTE_COMMAND, `reading ${autoConf} on ${target.name} failed: ${read.stderr.trim()}`);
   }
-  await context.shell.writeFile(target.name, autoConf, withPrimaryConninfo(read.stdout, conninfo), { mode: 0o600, timeoutMs });
+  await context.shell.writeFile(target.name, autoConf, withPrimaryConninfo(read.stdout, conninfo, slotName), { mode: 0o600, timeoutMs });
   return { primary_conninfo: conninfo, passfile };
 }

@@ -17,6 +17,8 @@ export interface CloneRequest {
    * refused, so a mistyped pgdata is never wiped.
    */
   force?: boolean;
+  /** The physical replication slot on the upstream the replica streams through (primary_slot_name); absent: none. The caller has created it. */
+  slotName?: string;
 }
 
 /** A clone's return dictionary. */
@@ -28,6 +30,8 @@ export interface RewindRequest {
   target: string;
   /** The server it will follow (the current master). */
   source: string;
+  /** The physical replication slot on `source` the replica streams through (primary_slot_name); absent: none. The caller has created it. */
+  slotName?: string;
 }
 
 /** `clone_method`: makes a server a streaming replica of another. Does not start it. */

@@ -58,7 +58,7 @@ export async function cloneWithBasebackup(context: PluginContext<CloneBasebackup
         emptied: cleanup.removed,
       });
     }
-    const settings = await writeStandbySettings(context, target, upstream, config.replication_passfile, quickMs);
+    const settings = await writeStandbySettings(context, target, upstream, config.replication_passfile, quickMs, request.slotName);
     copyStarted = false;
     const size = await context.shell.run(target.name, sizeArgv(target.pgdata), { timeoutMs: quickMs });
     const bytes = size.exitCode === 0 ? parseSize(size.stdout) : undefined;

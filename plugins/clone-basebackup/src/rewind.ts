@@ -77,7 +77,7 @@ export async function rewindWithPgRewind(context: PluginContext<CloneBasebackupC
       });
     }
     const noop = /no rewind required/.test(messages);
-    const settings = await writeStandbySettings(context, target, source, config.replication_passfile, quickMs);
+    const settings = await writeStandbySettings(context, target, source, config.replication_passfile, quickMs, request.slotName);
     const bytes = noop ? 0 : parseRewindCopied(output);
     const durationMs = elapsed();
     logger.info(`rewound ${target.name} onto ${source.name} in ${durationMs} ms`, { server: target.name, bytes });

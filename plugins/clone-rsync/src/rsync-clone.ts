@@ -121,7 +121,7 @@ export async function cloneWithRsync(context: PluginContext<CloneRsyncConfig>, r
     if (stop.spcmapfile !== null && stop.spcmapfile !== '') {
       await context.shell.writeFile(target.name, posix.join(pgdata, 'tablespace_map'), stop.spcmapfile, { mode: 0o600, timeoutMs: quickMs });
     }
-    const settings = await writeStandbySettings(context, target, upstream, config.replication_passfile, quickMs);
+    const settings = await writeStandbySettings(context, target, upstream, config.replication_passfile, quickMs, request.slotName);
     copyStarted = false;
     const durationMs = elapsed();
     logger.info(`cloned ${target.name} from ${source.name} with rsync in ${durationMs} ms`, { server: target.name, bytes: stats?.bytes });
