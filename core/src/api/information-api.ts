@@ -12,6 +12,8 @@ import { readLog } from '../logging/log-reader.js';
 import { createRedactor, isSecretKey } from '../logging/redact.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { ASYNC, asSyncSet } from '../replication/sync-rules.js';
+import { SCHEDULE_KEY, asScheduledSwitchover } from '../failover/scheduled-switchover.js';
+import type { ScheduledSwitchover } from '../failover/scheduled-switchover.js';
 import { describe, SYNC_KEY } from '../replication/sync-standbys.js';
 import { formatStatusTimestamp } from '../status/status-time.js';
 import { booleanArgument, choiceArgument, integerArgument, stringArgument } from './arguments.js';
@@ -39,6 +41,8 @@ export interface StatusDictionary {
     paused_since?: string;
     /** With synchronous_mode on: the recorded synchronous set, e.g. `ANY 1 (pg2, pg3)`, or `asynchronous`. */
     synchronous_standbys?: string;
+    /** The switchover scheduled with manual_failover's `at`, while one is pending. */
+    scheduled_switchover?: ScheduledSwitchover;
     this_instance_acts: boolean;
     acting_instance: string | null;
   };
@@ -87,11 +91,13 @@ export class InformationApi {
     }
     const pausedSince = this.maintenance.since();
     const acting = this.guard.lastDecision();
+    const scheduled = asScheduledSwitchover(this.registry.getExtra(SCHEDULE_KEY));
     return {
       cluster: {
         ...this.registry.clusterStatus(),
         ...(pausedSince === undefined ? {} : { paused_since: formatStatusTimestamp(pausedSince) }),
         ...(this.loaded.config.failover.synchronous_mode === 'off' ? {} : { synchronous_standbys: describe(asSyncSet(this.registry.getExtra(SYNC_KEY)) ?? ASYNC) }),
+        ...(scheduled === undefined ? {} : { scheduled_switchover: scheduled }),
         this_instance_acts: acting.acting,
         acting_instance: acting.acting_instance,
       },

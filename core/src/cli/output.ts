@@ -96,8 +96,10 @@ export function renderStatus(status: Row): string {
     String(server['status_ts'] || '-'),
     String(server['status_message'] || ''),
   ]);
+  const scheduled = isRecord(cluster['scheduled_switchover']) ? cluster['scheduled_switchover'] : undefined;
   return [
     `cluster: ${String(cluster['status'])} (${String(cluster['status_no'])})${cluster['status_message'] ? ` — ${String(cluster['status_message'])}` : ''}`,
+    ...(scheduled ? [`scheduled switchover: ${String(scheduled['master'])} → ${cell(scheduled['newmaster'] ?? 'best candidate')} at ${String(scheduled['at'])} (cancel_switchover cancels it)`] : []),
     '',
     renderTable(['server', 'role', 'host', 'enabled', 'status', 'checked', 'message'], rows),
   ].join('\n');

@@ -56,6 +56,7 @@ export interface FailoverSettings {
   alert_repeat_minutes: number;
   synchronous_mode: 'off' | 'quorum' | 'quorum_strict';
   synchronous_count: number;
+  switchover_grace_seconds: number;
 }
 
 /** `[archive]` after validation. */
