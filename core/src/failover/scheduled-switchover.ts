@@ -57,7 +57,7 @@ export function parseSwitchoverTime(value: unknown, nowMs: number): number {
     back.getUTCMinutes() === Number(minute) &&
     back.getUTCSeconds() === Number(second) &&
     Math.abs(offset) <= 18 * 60 &&
-    Number(zone.slice(-2)) < 60;
+    (zone === 'Z' || Number(zone.slice(-2)) < 60);
   if (!exists) throw new BadArgumentError(`at names a time that does not exist: ${JSON.stringify(value)}`);
   const atMs = wall - offset * 60_000 + Math.floor(Number(`0.${fraction || '0'}`) * 1000);
   if (atMs <= nowMs) throw new BadArgumentError(`at is in the past (${new Date(atMs).toISOString()}; it is ${new Date(nowMs).toISOString()} now)`);
