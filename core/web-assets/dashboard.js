@@ -388,7 +388,7 @@
       warning: 'Clients lose their connections to the current master; writes are refused until the new master is up.',
     },
     cancel_switchover: {
-      label: 'Cancel scheduled switchover', cluster: true, body: () => ({}), target: () => 'the scheduled switchover',
+      label: 'Cancel', cluster: true, body: () => ({}), target: () => 'the scheduled switchover',
       text: () => 'Removes the scheduled switchover: it will not run. The current master stays.',
     },
     pause: {

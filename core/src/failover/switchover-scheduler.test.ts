@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ReturnDictionary } from '@handyrep/plugin-sdk';
+import { ActionLock } from '../actions/action-lock.js';
 import type { StatusDictionary } from '../api/information-api.js';
 import { fakeClusterPerTest, T0 } from '../test-support/fake-cluster.js';
 import type { FakeCluster } from '../test-support/fake-cluster.js';
@@ -106,6 +107,22 @@ describe('SwitchoverScheduler: at the time', () => {
     await c.reopen();
     await runAt(c, T0 + 60_000 + 30_000);
     assert.equal(c.hr.getMasterName(), 'pg2');
+  });
+
+  it('is cancelled with an alert when another action holds the lock at its time', async () => {
+    const c = await open();
+    assert.equal((await schedule(c, 'pg2')).result, 'SUCCESS');
+    let release: () => void = () => undefined;
+    const holding = c.resolve(ActionLock).run('clone pg3', () => new Promise<void>((resolve) => (release = resolve)));
+    try {
+      await runAt(c, T0 + 60_000);
+    } finally {
+      release();
+      await holding;
+    }
+    assert.equal(c.hr.getMasterName(), 'pg1');
+    const alerts = c.alerts('status_warning').filter((alert) => /scheduled switchover .* cancelled: clone pg3 is running/.test(alert.detail ?? ''));
+    assert.equal(alerts.length, 1, JSON.stringify(c.alerts()));
   });
 
   const cancellations: { rule: string; before: (c: FakeCluster) => Promise<void> | void; at: number; why: RegExp }[] = [

@@ -154,6 +154,9 @@ export class SwitchoverScheduler {
 
   /** Why the cluster is not fit for the switchover right now, or undefined when it is. */
   private async healthRefusal(pending: ScheduledSwitchover): Promise<string | undefined> {
+    const holder = this.lock.current();
+    // A brief housekeeping holder is waited for by manual_failover; any other action would refuse it.
+    if (holder && !holder.brief) return `${holder.action} is running`;
     const { outcome } = await this.availability.pollServer(this.registry.get(pending.master));
     if (outcome !== 'ok') return `master ${pending.master} does not answer (${outcome})`;
     const candidates = await this.executor.switchoverCandidates(pending.newmaster, pending.ignore_lag_limit);
