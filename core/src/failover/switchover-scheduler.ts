@@ -15,6 +15,7 @@ import { Tokens } from '../di/tokens.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import type { StateStore } from '../state/state-store.js';
 import { FailoverExecutor } from './failover-executor.js';
+import type { FailoverResult } from './failover-executor.js';
 import { JOURNAL_KEY } from './failover-journal.js';
 import { SCHEDULE_KEY, asScheduledSwitchover, decideScheduled, parseSwitchoverTime } from './scheduled-switchover.js';
 import type { ScheduledSwitchover } from './scheduled-switchover.js';
@@ -168,14 +169,15 @@ export class SwitchoverScheduler {
     if (this.pending()?.requested_at !== pending.requested_at) return;
     await this.remove();
     this.logger.info(`scheduled switchover from ${pending.master} ${targetText(pending)} starting: due ${pending.at}, ${lateMs} ms late`, { component: 'scheduler', late_ms: lateMs });
-    let result: ReturnDictionary;
+    let result: FailoverResult | ReturnDictionary;
     try {
       result = await this.actions.manualFailover(pending.newmaster, pending.remaster, pending.ignore_lag_limit);
     } catch (err) {
       result = fail(errorMessage(err));
     }
     if (result.result === 'SUCCESS') {
-      this.logger.info(`scheduled switchover due ${pending.at} done: ${result.details}`, { component: 'scheduler' });
+      const figures = 'steps' in result ? { duration_ms: result.duration_ms, writable_after_ms: result.writable_after_ms } : {};
+      this.logger.info(`scheduled switchover due ${pending.at} done: ${result.details}`, { component: 'scheduler', ...figures });
       return;
     }
     this.logger.error(`scheduled switchover due ${pending.at} failed: ${result.details}`, { component: 'scheduler' });

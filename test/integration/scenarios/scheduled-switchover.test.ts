@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createCluster } from '../../harness/index.js';
 import type { Cluster, SplitBrainWatcher, Writer } from '../../harness/index.js';
-import { act, ADMIN_PASSWORD, freePort, logLines, read, READ_PASSWORD, sleep, startDaemonProc, stopDaemon, until } from '../multi-instance/daemons.js';
-import type { DaemonProc } from '../multi-instance/daemons.js';
+import { act, ADMIN_PASSWORD, freePort, logLines, read, READ_PASSWORD, saveLogs, sleep, startDaemonProc, stopDaemon, until } from '../multi-instance/daemons.js';
+import type { DaemonProc, LogLine } from '../multi-instance/daemons.js';
 import { FAST_FAILOVER, pgbouncerOverrides, report } from './scenario-support.js';
 
 interface Pending {
@@ -48,7 +48,7 @@ async function prepareDaemon(cluster: Cluster): Promise<DaemonProc> {
 }
 
 /** Log lines of the scheduler since `since` (ms since the epoch). */
-function schedulerLines(d: DaemonProc, since: number, pattern: RegExp): { msg: string; time: number }[] {
+function schedulerLines(d: DaemonProc, since: number, pattern: RegExp): LogLine[] {
   return logLines(d).filter((line) => line.time >= since && pattern.test(line.msg));
 }
 
@@ -88,7 +88,10 @@ describe('issue 18: scheduled switchover through the daemon', () => {
   after(async () => {
     await writer?.stop().catch(() => undefined);
     await watcher?.stop().catch(() => undefined);
-    if (daemon) await stopDaemon(daemon).catch(() => undefined);
+    if (daemon) {
+      await stopDaemon(daemon).catch(() => undefined);
+      console.log(`# daemon log kept in ${saveLogs([daemon], 'scheduled-switchover')}`);
+    }
     await cluster?.teardown();
   });
 
@@ -110,8 +113,9 @@ describe('issue 18: scheduled switchover through the daemon', () => {
 
     const switched = await until(async () => ((await read<string | null>(daemon, 'get_master_name')) === 'pg2' ? true : undefined), 60_000, 100);
     assert.ok(switched, `pg2 did not become the master: ${JSON.stringify((await read<Status>(daemon, 'get_status')).cluster)}`);
-    const started = schedulerLines(daemon, atMs - 1000, /^scheduled switchover from pg1 to pg2 starting/);
-    assert.equal(started.length, 1, 'the scheduled switchover started once');
+    const starts = schedulerLines(daemon, atMs - 1000, /^scheduled switchover from pg1 to pg2 starting/);
+    assert.equal(starts.length, 1, 'the scheduled switchover started once');
+    const started = starts[0] as LogLine;
     const done = await until(async () => schedulerLines(daemon, atMs - 1000, /^scheduled switchover due .* done/)[0], 30_000, 100);
     assert.ok(done, `the scheduled switchover did not finish: ${schedulerLines(daemon, atMs - 1000, /scheduled switchover/).map((l) => l.msg).join(' | ')}`);
     assert.equal((await read<Status>(daemon, 'get_status')).cluster.scheduled_switchover, undefined, 'no longer pending');
@@ -122,9 +126,11 @@ describe('issue 18: scheduled switchover through the daemon', () => {
     const check = await cluster.checkCommits(writer, 'pg2');
     report('scheduled switchover', {
       scheduled_at: at,
-      started_at: new Date((started[0] as { time: number }).time).toISOString(),
-      start_late_ms: (started[0] as { time: number }).time - atMs,
-      done_after_ms: (done as { time: number }).time - atMs,
+      started_at: new Date(started.time).toISOString(),
+      start_late_ms: started.time - atMs,
+      done_after_ms: done.time - atMs,
+      switchover_ms: String(done.raw['duration_ms']),
+      writable_after_ms: String(done.raw['writable_after_ms']),
       daemon_restart_ms: restartMs,
       write_outage_ms: outageMs,
       acked: writer.acked.length,
