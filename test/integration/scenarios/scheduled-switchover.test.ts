@@ -2,7 +2,9 @@
 // scheduled 5 s ahead through the web API with the daemon restarted in
 // between, it runs at its time and loses no acknowledged commit (a writer
 // through pgbouncer); a cancelled one never runs; one whose target is down at
-// its time is cancelled with an alert and the master stays.
+// its time is cancelled with an alert and the master stays; with the daemon
+// down at its time, a start later than switchover_grace_seconds cancels it
+// and a start within it runs it.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +26,9 @@ interface Status {
   servers: Record<string, { status: string; enabled: boolean; role: string }>;
 }
 
+/** switchover_grace_seconds of this file: short, so a start past it fits in a test. */
+const GRACE_S = 10;
+
 /** The daemon of this file: one instance, its own state file, log and port, simple_password_auth. */
 async function prepareDaemon(cluster: Cluster): Promise<DaemonProc> {
   const dir = join(cluster.baseDir, 'daemon');
@@ -33,7 +38,6 @@ async function prepareDaemon(cluster: Cluster): Promise<DaemonProc> {
   const configFile = cluster.writeConfig(join(dir, 'handyrep.conf'), {
     ...FAST_FAILOVER,
     ...proxy,
-    failover: { ...FAST_FAILOVER.failover, ...proxy.failover },
     handyrep: {
       ...FAST_FAILOVER.handyrep,
       server_file: join(dir, 'servers.save'),
@@ -42,6 +46,7 @@ async function prepareDaemon(cluster: Cluster): Promise<DaemonProc> {
       web_port: port,
       authentication_method: 'simple_password_auth',
     },
+    failover: { ...FAST_FAILOVER.failover, ...proxy.failover, switchover_grace_seconds: GRACE_S },
     passwords: { admin_password: ADMIN_PASSWORD, read_password: READ_PASSWORD },
   });
   return { name: 'daemon', configFile, logFile: join(dir, 'handyrep.log'), stderrFile: join(dir, 'daemon.stderr'), port, url: `http://127.0.0.1:${port}`, child: undefined, stopped: false };
@@ -183,5 +188,41 @@ describe('issue 18: scheduled switchover through the daemon', () => {
     } finally {
       await cluster.faults.start('pg3');
     }
+  });
+
+  it('HandyRep down at its time: started later than switchover_grace_seconds it is cancelled, started within it runs', async () => {
+    await waitHealthy(daemon, 60_000);
+    const downOver = async (atMs: number, startAt: number): Promise<number> => {
+      await stopDaemon(daemon);
+      await sleep(Math.max(0, startAt - Date.now()));
+      await startDaemonProc(daemon);
+      return Date.now() - atMs;
+    };
+
+    const lateAtMs = Date.now() + 3000;
+    const late = await act(daemon, 'manual_failover', { newmaster: 'pg3', at: new Date(lateAtMs).toISOString() });
+    assert.equal(late.result, 'SUCCESS', late.details);
+    const startedLateMs = await downOver(lateAtMs, lateAtMs + (GRACE_S + 1) * 1000);
+    const cancelled = await until(async () => schedulerLines(daemon, lateAtMs, /^ALERT status_warning: scheduled switchover from pg2 to pg3 .* cancelled: it is \d+ s past its time/)[0], 20_000, 100);
+    assert.ok(cancelled, 'cancelled with an alert for being too late');
+    assert.equal(await read<string | null>(daemon, 'get_master_name'), 'pg2', 'the master is unchanged');
+    assert.equal((await read<Status>(daemon, 'get_status')).cluster.scheduled_switchover, undefined);
+
+    await waitHealthy(daemon, 60_000);
+    const atMs = Date.now() + 3000;
+    const scheduled = await act(daemon, 'manual_failover', { newmaster: 'pg3', at: new Date(atMs).toISOString() });
+    assert.equal(scheduled.result, 'SUCCESS', scheduled.details);
+    const startedMs = await downOver(atMs, atMs + 2000);
+    const switched = await until(async () => ((await read<string | null>(daemon, 'get_master_name')) === 'pg3' ? true : undefined), 60_000, 100);
+    assert.ok(switched, `pg3 did not become the master: ${schedulerLines(daemon, atMs - 4000, /scheduled switchover/).map((l) => l.msg).join(' | ')}`);
+    const started = schedulerLines(daemon, atMs, /^scheduled switchover from pg2 to pg3 starting/)[0];
+    assert.ok(started, 'the scheduler started it');
+    report('HandyRep down at the time', {
+      grace_s: GRACE_S,
+      too_late_daemon_back_after_ms: startedLateMs,
+      too_late_cancelled: cancelled.msg,
+      late_daemon_back_after_ms: startedMs,
+      late_start_ms: started.time - atMs,
+    });
   });
 });
