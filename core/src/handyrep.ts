@@ -29,6 +29,8 @@ import { MasterWatcher } from './monitor/master-watcher.js';
 import { postgresTls } from './capabilities/remote-capabilities.js';
 import { problemPlaces } from './config/problem-places.js';
 import { Monitor } from './monitor/monitor.js';
+import { SwitchoverScheduler } from './failover/switchover-scheduler.js';
+import type { ScheduleResult } from './failover/switchover-scheduler.js';
 import type { RemasterResult } from './replication/remaster-service.js';
 import { buildRuntime, closeRuntime } from './runtime.js';
 import { Tokens } from './di/tokens.js';
@@ -277,9 +279,21 @@ export class HandyRep {
     return this.guard('promote', () => this.resolve(ActionApi).promote(newmaster));
   }
 
-  /** `manual_failover(newmaster, remaster)`; `ignoreLagLimit` explicitly allows a lagging named replica. */
-  async manualFailover(newmaster: string | null = null, remaster: boolean | null = null, ignoreLagLimit = false): Promise<FailoverResult | ReturnDictionary> {
-    return this.guard('manual_failover', () => this.resolve(ActionApi).manualFailover(newmaster, remaster, ignoreLagLimit));
+  /**
+   * `manual_failover(newmaster, remaster)`; `ignoreLagLimit` explicitly allows a lagging named replica.
+   * With `at` (ISO-8601 with an offset or Z) the switchover is checked now and scheduled for that time (see cancelSwitchover).
+   */
+  async manualFailover(newmaster: string | null = null, remaster: boolean | null = null, ignoreLagLimit = false, at: string | null = null): Promise<FailoverResult | ScheduleResult | ReturnDictionary> {
+    return this.guard('manual_failover', () =>
+      at === null || at === undefined
+        ? this.resolve(ActionApi).manualFailover(newmaster, remaster, ignoreLagLimit)
+        : this.resolve(SwitchoverScheduler).schedule(newmaster, remaster, ignoreLagLimit, at),
+    );
+  }
+
+  /** `cancel_switchover()`: removes the scheduled switchover; FAIL when none is pending. */
+  async cancelSwitchover(): Promise<ScheduleResult | ReturnDictionary> {
+    return this.guard('cancel_switchover', () => this.resolve(SwitchoverScheduler).cancel());
   }
 
   /** `clone(replicaserver, reclone, clonefrom, force)`: `force` lets a reclone empty a pgdata without PG_VERSION. */
@@ -391,6 +405,7 @@ export class HandyRep {
       runtime.logger.child({ component: 'monitor' }),
       runtime.clock,
       () => ({ pollInterval: this.runtime.loaded.config.failover.poll_interval, verifyFrequency: this.runtime.loaded.config.failover.verify_frequency }),
+      this.resolve(SwitchoverScheduler),
     );
     monitor.start();
     this.monitor = monitor;

@@ -220,6 +220,12 @@
       : '';
     $('pause-button').hidden = since !== '';
     $('resume-button').hidden = since === '';
+    const scheduled = cluster.scheduled_switchover && typeof cluster.scheduled_switchover.at === 'string' ? cluster.scheduled_switchover : null;
+    $('scheduled').hidden = !scheduled;
+    $('scheduled').textContent = scheduled
+      ? `Switchover scheduled for ${scheduled.at.slice(0, 19).replace('T', ' ')} UTC: ${String(scheduled.master)} → ${scheduled.newmaster ? String(scheduled.newmaster) : 'the best replica at the time'}. It runs then only if the cluster is healthy; otherwise it is cancelled with an alert.`
+      : '';
+    $('cancel-switchover-button').hidden = !scheduled;
   }
 
   /** Per-server actions that make sense for its role and state. */
@@ -380,6 +386,10 @@
       target: () => failoverTarget() || 'the best replica',
       text: () => `Makes ${failoverTarget() || 'the replica HandyRep selects'} the new master${data && data.master ? ` in place of ${data.master}` : ''}: the old master is stopped and fenced, the other replicas are remastered, the connection proxy is repointed.`,
       warning: 'Clients lose their connections to the current master; writes are refused until the new master is up.',
+    },
+    cancel_switchover: {
+      label: 'Cancel', cluster: true, body: () => ({}), target: () => 'the scheduled switchover',
+      text: () => 'Removes the scheduled switchover: it will not run. The current master stays.',
     },
     pause: {
       label: 'Pause', cluster: true, body: () => ({}), target: () => 'automatic actions',

@@ -207,6 +207,21 @@ describe('dashboard', () => {
     assert.deepEqual(posts, ['/pause', '/resume']);
   });
 
+  it('shows a scheduled switchover and cancels it after confirmation', async () => {
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const scheduled = await api('/manual_failover', { body: { newmaster: 'pg2', at } });
+    assert.equal((scheduled.json as { result: string; details: string }).result, 'SUCCESS', JSON.stringify(scheduled.json));
+    await page.locator('#scheduled').waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(await text('#scheduled'), `Switchover scheduled for ${at.slice(0, 19).replace('T', ' ')} UTC: pg1 → pg2. It runs then only if the cluster is healthy; otherwise it is cancelled with an alert.`);
+    await act('#cancel-switchover-button', 'Cancel the scheduled switchover', true);
+    assert.match(await result(), /^Cancel the scheduled switchover: SUCCESS/);
+    await page.locator('#scheduled').waitFor({ state: 'hidden', timeout: 10_000 });
+    assert.equal(await page.locator('#cancel-switchover-button').isVisible(), false);
+    assert.equal('scheduled_switchover' in ((await api('/get_status')).json as { cluster: object }).cluster, false);
+    assert.equal(posts.at(-1), '/cancel_switchover');
+    assert.equal(daemon.hr.getMasterName(), 'pg1');
+  });
+
   it('runs per-server actions from the row, naming the server in the confirmation', async () => {
     await act(`${cell('pg3', 'actions')} button[data-action="enable"]`, 'Enable pg3', true);
     assert.match(await result(), /^Enable pg3: SUCCESS/);

@@ -80,7 +80,9 @@ export const API_FUNCTIONS: readonly ApiFunction[] = [
   { spec: 'restart', method: 'restart', web: true, access: 'admin', summary: 'restart a server', params: [server('servername', 'server')] },
   { spec: 'promote', method: 'promote', web: true, access: 'admin', summary: 'promote a replica (no other failover step)', params: [server('newmaster', 'replica to promote')] },
   { spec: 'manual_failover', method: 'manualFailover', web: true, access: 'admin', summary: 'fail over (planned switchover when the master runs)',
-    params: [server('newmaster', 'replica to promote (selection when omitted)', false), flag('remaster', 'remaster the other replicas (config default)'), flag('ignore_lag_limit', 'allow a named replica past its lag limit')] },
+    params: [server('newmaster', 'replica to promote (selection when omitted)', false), flag('remaster', 'remaster the other replicas (config default)'), flag('ignore_lag_limit', 'allow a named replica past its lag limit'),
+      { name: 'at', schema: { type: 'string', minLength: 1, maxLength: 64 }, required: false, description: 'schedule it for this ISO-8601 time with an offset or Z, at most 30 days ahead (now when omitted)' }] },
+  { spec: 'cancel_switchover', method: 'cancelSwitchover', web: true, access: 'admin', summary: 'cancel the scheduled switchover', params: [] },
   { spec: 'clone', method: 'clone', web: true, access: 'admin', summary: 'clone a replica from the master (or clonefrom) and start it',
     params: [
       server('replicaserver', 'server to clone onto'),

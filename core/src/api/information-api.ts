@@ -12,6 +12,8 @@ import { readLog } from '../logging/log-reader.js';
 import { createRedactor, isSecretKey } from '../logging/redact.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { ASYNC, asSyncSet } from '../replication/sync-rules.js';
+import { SCHEDULE_KEY, asScheduledSwitchover } from '../failover/scheduled-switchover.js';
+import type { ScheduledSwitchover } from '../failover/scheduled-switchover.js';
 import { describe, SYNC_KEY } from '../replication/sync-standbys.js';
 import { ReplicationSlots } from '../replication/replication-slots.js';
 import type { SlotStatus } from '../replication/replication-slots.js';
@@ -43,6 +45,8 @@ export interface StatusDictionary {
     synchronous_standbys?: string;
     /** The master's replication slots at the last check: owner, active, WAL held back (with use_slots, or when the master has any). */
     replication_slots?: SlotStatus[];
+    /** The switchover scheduled with manual_failover's `at`, while one is pending. */
+    scheduled_switchover?: ScheduledSwitchover;
     this_instance_acts: boolean;
     acting_instance: string | null;
   };
@@ -93,12 +97,14 @@ export class InformationApi {
     const pausedSince = this.maintenance.since();
     const acting = this.guard.lastDecision();
     const slots = this.slots.status();
+    const scheduled = asScheduledSwitchover(this.registry.getExtra(SCHEDULE_KEY));
     return {
       cluster: {
         ...this.registry.clusterStatus(),
         ...(pausedSince === undefined ? {} : { paused_since: formatStatusTimestamp(pausedSince) }),
         ...(this.loaded.config.failover.synchronous_mode === 'off' ? {} : { synchronous_standbys: describe(asSyncSet(this.registry.getExtra(SYNC_KEY)) ?? ASYNC) }),
         ...(this.slots.inUse() || slots.length > 0 ? { replication_slots: slots } : {}),
+        ...(scheduled === undefined ? {} : { scheduled_switchover: scheduled }),
         this_instance_acts: acting.acting,
         acting_instance: acting.acting_instance,
       },

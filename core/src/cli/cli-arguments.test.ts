@@ -18,7 +18,8 @@ function refused(work: () => unknown, message: RegExp): void {
 describe('CLI arguments from the API table', () => {
   it('takes non-boolean parameters positionally in the table order, booleans as flags', () => {
     assert.deepEqual(positionalParams(fn('clone')).map((param) => param.name), ['replicaserver', 'clonefrom']);
-    assert.deepEqual(positionalParams(fn('manual_failover')).map((param) => param.name), ['newmaster']);
+    assert.deepEqual(positionalParams(fn('manual_failover')).map((param) => param.name), ['newmaster', 'at']);
+    assert.deepEqual(buildCall(fn('manual_failover'), { positionals: ['pg2', '2026-12-05T02:00:00Z'], options: {} }).args, { newmaster: 'pg2', at: '2026-12-05T02:00:00Z' });
     const call = buildCall(fn('clone'), { positionals: ['pg3', 'pg2'], options: { reclone: true } });
     assert.deepEqual(call.args, { replicaserver: 'pg3', clonefrom: 'pg2', reclone: true });
   });

@@ -36,6 +36,14 @@ describe('human output', () => {
     assert.match(text, /\nbackup\s+\(none\)\s+no\s+4096$/);
   });
 
+  it('shows a scheduled switchover under the cluster line', () => {
+    const scheduled = { at: '2026-12-03T22:00:00.000Z', newmaster: 'pg2', remaster: true, ignore_lag_limit: false, master: 'pg1', requested_at: '2026-12-03T12:00:00.000Z' };
+    const text = renderHuman({ cluster: { status: 'healthy', status_no: 1, status_ts: 't', status_message: '', scheduled_switchover: scheduled }, servers: {} });
+    assert.match(text, /^cluster: healthy \(1\)\nscheduled switchover: pg1 → pg2 at 2026-12-03T22:00:00.000Z /);
+    const best = renderHuman({ cluster: { status: 'healthy', status_no: 1, status_ts: 't', status_message: '', scheduled_switchover: { ...scheduled, newmaster: null } }, servers: {} });
+    assert.match(best, /scheduled switchover: pg1 → best candidate at /);
+  });
+
   it('renders return dictionaries as RESULT: details, then the other keys', () => {
     assert.equal(renderHuman({ result: 'FAIL', details: "unknown server 'x'", code: 'HR_UNKNOWN_SERVER' }), "FAIL: unknown server 'x'\ncode: HR_UNKNOWN_SERVER");
     assert.equal(renderHuman({ result: 'SUCCESS', details: '' }), 'SUCCESS');

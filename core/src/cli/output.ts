@@ -103,8 +103,10 @@ export function renderStatus(status: Row): string {
   ]);
   const slots = Array.isArray(cluster['replication_slots']) ? (cluster['replication_slots'] as Row[]) : [];
   const slotRows = slots.map((slot) => [String(slot['slot_name']), String(slot['server'] ?? '(none)'), slot['active'] ? 'yes' : 'no', String(slot['retained_wal_bytes'] ?? '-')]);
+  const scheduled = isRecord(cluster['scheduled_switchover']) ? cluster['scheduled_switchover'] : undefined;
   return [
     `cluster: ${String(cluster['status'])} (${String(cluster['status_no'])})${cluster['status_message'] ? ` — ${String(cluster['status_message'])}` : ''}`,
+    ...(scheduled ? [`scheduled switchover: ${String(scheduled['master'])} → ${cell(scheduled['newmaster'] ?? 'best candidate')} at ${String(scheduled['at'])} (cancel_switchover cancels it)`] : []),
     '',
     renderTable(['server', 'role', 'host', 'enabled', 'status', 'checked', 'message'], rows),
     ...(slotRows.length === 0 ? [] : ['', renderTable(['slot', 'server', 'active', 'retained WAL bytes'], slotRows)]),

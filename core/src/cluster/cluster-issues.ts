@@ -16,6 +16,11 @@ export class ClusterIssues {
     this.issues.delete(key);
   }
 
+  /** The issue under `key`, if one is recorded. */
+  get(key: string): string | undefined {
+    return this.issues.get(key);
+  }
+
   /** The current issues' messages. */
   list(): string[] {
     return [...this.issues.values()];

@@ -60,6 +60,7 @@ export interface FailoverSettings {
   synchronous_count: number;
   use_slots: boolean;
   slot_retention_hours: number;
+  switchover_grace_seconds: number;
 }
 
 /** `[archive]` after validation. */

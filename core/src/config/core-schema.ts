@@ -217,6 +217,13 @@ export const failoverSection: ObjectSchema = {
       description:
         'A master problem that HandyRep will not act on (failover refused, paused, cut off, held) is alerted once; the same problem is re-alerted at most this often while it lasts. New evidence about the master re-evaluates at once.',
     },
+    switchover_grace_seconds: {
+      type: 'number',
+      minimum: 0,
+      default: 300,
+      description:
+        'A scheduled switchover (manual_failover with at) that could not start at its time, because HandyRep was not running or busy, still runs when at most this many seconds late; later, it is cancelled with an alert.',
+    },
   },
   additionalProperties: false,
 };

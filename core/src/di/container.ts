@@ -21,6 +21,7 @@ import { ReplicationSlots } from '../replication/replication-slots.js';
 import { JournalRecovery } from '../failover/journal-recovery.js';
 import { MaintenanceMode } from '../cluster/maintenance-mode.js';
 import { RemasterService } from '../replication/remaster-service.js';
+import { SwitchoverScheduler } from '../failover/switchover-scheduler.js';
 import { Tokens } from './tokens.js';
 import type { SharedStateAccess } from './tokens.js';
 
@@ -65,5 +66,6 @@ export function createInstanceContainer(services: CoreServices): DependencyConta
   child.registerSingleton(JournalRecovery);
   child.registerSingleton(FailoverExecutor);
   child.registerSingleton(FailoverCheck);
+  child.registerSingleton(SwitchoverScheduler);
   return child;
 }

@@ -141,6 +141,18 @@ export class FailoverExecutor {
     return this.count(result);
   }
 
+  /**
+   * The candidates a planned switchover from the running master would have
+   * now, by the same rules failover() applies (a named replica's checks, or
+   * the selection's eligible replicas); FAIL says why there is none. Changes nothing.
+   */
+  async switchoverCandidates(newmaster: string | null, ignoreLagLimit: boolean): Promise<StepOutcome<string[]>> {
+    const master = this.registry.master();
+    if (!master) return { result: 'FAIL', details: 'no enabled master to switch over from' };
+    const request: FailoverRequest = { trigger: 'manual', reason: 'checking a switchover', remaster: false, ignoreLagLimit, planned: true, ...(newmaster === null ? {} : { newmaster }) };
+    return this.selectCandidates(master, request);
+  }
+
   /** Failovers run by this instance, by outcome. */
   outcomeCounts(): { SUCCESS: number; FAIL: number } {
     return { ...this.outcomes };

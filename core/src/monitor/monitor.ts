@@ -13,6 +13,19 @@ export interface MonitorSettings {
   verifyFrequency: number;
 }
 
+/** Work due at a set time (a scheduled switchover), run in turn with the checks. */
+export interface TimedWork {
+  /** When the work is next due (ms since the epoch), or undefined when nothing is pending. */
+  dueAt(): number | undefined;
+  /** Looks at what is pending: cancels what can no longer run, runs what is due. Never throws. */
+  run(): Promise<void>;
+  /** Calls `listener` when what is pending may have changed; returns a function that stops it. */
+  onChange(listener: () => void): () => void;
+}
+
+/** Longest single wait for timed work: setTimeout cannot wait longer than about 24.8 days, and a shorter wait re-reads the due time. */
+const MAX_TIMED_WAIT_MS = 3_600_000;
+
 /** What the monitor reports after each check (for the daemon, metrics and tests). */
 export type CheckListener = (result: FailoverCheckResult, kind: 'poll' | 'verify' | 'event') => void;
 
@@ -24,6 +37,8 @@ export type CheckListener = (result: FailoverCheckResult, kind: 'poll' | 'verify
  */
 export class Monitor {
   private timer: NodeJS.Timeout | undefined;
+  private timedTimer: NodeJS.Timeout | undefined;
+  private stopTimedWatch: (() => void) | undefined;
   private cycle = 0;
   private running: Promise<void> = Promise.resolve();
   private stopped = true;
@@ -37,6 +52,7 @@ export class Monitor {
     private readonly logger: Logger,
     private readonly clock: Clock,
     private readonly settings: () => MonitorSettings,
+    private readonly timed?: TimedWork,
   ) {}
 
   /** Registers a listener for check results; returns a function that removes it. */
@@ -49,7 +65,9 @@ export class Monitor {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.stopTimedWatch = this.timed?.onChange(() => this.armTimed());
     this.schedule(0);
+    this.armTimed();
   }
 
   /** True while the loop runs. */
@@ -80,15 +98,34 @@ export class Monitor {
     // Not unref'd: a running monitor keeps the process alive until stop() (or HandyRep.close()).
   }
 
-  private exclusive(kind: 'poll' | 'verify' | 'event', work: () => Promise<FailoverCheckResult | undefined>): Promise<void> {
+  /** Sets the timer for the next timed work (at once when overdue); the run itself waits its turn after any check. */
+  private armTimed(): void {
+    if (this.timedTimer) clearTimeout(this.timedTimer);
+    this.timedTimer = undefined;
+    const due = this.timed?.dueAt();
+    if (this.stopped || due === undefined || !this.timed) return;
+    const timed = this.timed;
+    const wait = Math.min(Math.max(0, due - this.clock.now()), MAX_TIMED_WAIT_MS);
+    this.timedTimer = setTimeout(() => {
+      this.timedTimer = undefined;
+      void this.exclusive('timed', async () => {
+        await timed.run();
+        return undefined;
+      }).finally(() => this.armTimed());
+    }, wait);
+  }
+
+  private exclusive(kind: 'poll' | 'verify' | 'event' | 'timed', work: () => Promise<FailoverCheckResult | undefined>): Promise<void> {
     const next = this.running.then(async () => {
       if (this.stopped) return;
       try {
         const result = await work();
-        if (result) {
+        if (result && kind !== 'timed') {
           if (result.result === 'FAIL') this.logger.warn(`failover_check (${kind}): ${result.details}`, { component: 'monitor' });
           for (const listener of this.listeners) listener(result, kind);
         }
+        // After every check: a failover or a master change it found cancels timed work at once, not at its time.
+        if (kind !== 'timed') await this.timed?.run();
         await this.keepWatching();
       } catch (err) {
         this.logger.error(`failover_check (${kind}) threw: ${errorMessage(err)}`, { component: 'monitor' });
@@ -113,6 +150,8 @@ export class Monitor {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.timedTimer) clearTimeout(this.timedTimer);
+    this.stopTimedWatch?.();
     this.watcher.close();
     await this.running;
   }

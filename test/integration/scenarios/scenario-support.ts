@@ -30,7 +30,7 @@ export interface ScenarioOptions {
 }
 
 /** The operator's one-time pgbouncer edit (multi_pgbouncer README): its databases file included last. */
-function pgbouncerOverrides(cluster: Cluster): ConfOverrides {
+export function pgbouncerOverrides(cluster: Cluster): ConfOverrides {
   const bouncer = cluster.pgbouncers[0];
   if (!bouncer?.pgbouncerIni) throw new Error('the cluster has no pgbouncer');
   const databasesFile = join(bouncer.dir, 'handyrep-databases.ini');
