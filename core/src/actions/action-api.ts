@@ -19,6 +19,7 @@ import type { StateStore } from '../state/state-store.js';
 import { serverStatus } from '../status/server-status.js';
 import { HANDYREP_DB_KEY } from '../state/db-state-mirror.js';
 import { ActionLock } from './action-lock.js';
+import { boundedSqlTarget } from '../config/sql-target.js';
 
 /** Roles that run PostgreSQL and so can be started, stopped and cloned. */
 const DATABASE_ROLES = ['master', 'replica'];
@@ -413,7 +414,7 @@ export class ActionApi {
     const state = this.registry.snapshot(this.stateStore.currentGeneration());
     try {
       await this.sql.withSession(
-        { server: master.name, connectTimeoutMs: settings.connect_timeout * 1000, statementTimeoutMs: settings.statement_timeout * 1000 },
+        boundedSqlTarget(master.name, settings),
         async (session) => {
           // Schema and table names match ^[a-z_][a-z0-9_]*$ (config schema), so quoting them is enough.
           await session.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);

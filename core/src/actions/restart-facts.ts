@@ -8,6 +8,7 @@ import { Tokens } from '../di/tokens.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { SyncStandbys } from '../replication/sync-standbys.js';
 import type { RestartFacts, RestartObservation } from './rolling-restart-plan.js';
+import { boundedSqlTarget } from '../config/sql-target.js';
 
 /** One standby as the master's pg_stat_replication shows it. */
 export interface StandbyRow {
@@ -36,8 +37,7 @@ export class RestartFactsReader {
 
   /** A quick SQL target: connect_timeout and statement_timeout of `[handyrep]`. */
   target(server: string): SqlTarget {
-    const settings = this.loaded.config.handyrep;
-    return { server, connectTimeoutMs: settings.connect_timeout * 1000, statementTimeoutMs: settings.statement_timeout * 1000 };
+    return boundedSqlTarget(server, this.loaded.config.handyrep);
   }
 
   /** The application_name a replica streams under. */

@@ -11,6 +11,7 @@ import type {
   ServerDefinition,
   ServerStatusName,
   SqlClient,
+  SqlTarget,
 } from '@handyrep/plugin-sdk';
 import { inject, injectable } from 'tsyringe';
 import type { LoadedConfig } from '../config/load-config.js';
@@ -22,6 +23,7 @@ import { CLUSTER_ROLES, computeClusterStatus } from '../status/cluster-status.js
 import { serverStatus, statusAfterPoll } from '../status/server-status.js';
 import { outcomeOfError, outcomeOfPoll } from './probe-outcome.js';
 import type { ProbeOutcome } from './probe-outcome.js';
+import { boundedSqlTarget } from '../config/sql-target.js';
 
 /** What one poll of one server found. */
 export interface ServerPoll {
@@ -200,8 +202,8 @@ export class AvailabilityService {
     return (await this.sshCheck(name)).outcome;
   }
 
-  private sqlTarget(name: string): { server: string; connectTimeoutMs: number; statementTimeoutMs: number } {
-    return { server: name, connectTimeoutMs: this.settings.connect_timeout * 1000, statementTimeoutMs: this.settings.statement_timeout * 1000 };
+  private sqlTarget(name: string): SqlTarget {
+    return boundedSqlTarget(name, this.settings);
   }
 
   /** `verify_master`: SSH, a SQL connection, not in recovery, and a test write. */

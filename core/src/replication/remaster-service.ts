@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { posix } from 'node:path';
 import { errorMessage, fail, passfileLine, replicationTlsPairs, success } from '@handyrep/plugin-sdk';
-import type { Clock, Logger, RemoteShell, ReturnDictionary, Secrets, SettingsView, SqlClient } from '@handyrep/plugin-sdk';
+import type { Clock, Logger, RemoteShell, ReturnDictionary, Secrets, SettingsView, SqlClient, SqlTarget } from '@handyrep/plugin-sdk';
 import { inject, injectable } from 'tsyringe';
 import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
@@ -9,6 +9,7 @@ import type { PluginHost } from '../plugins/plugin-host.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { alterSystemStatement, formatConninfo, parseConninfo, retargetConninfo } from './primary-conninfo.js';
 import { ReplicationSlots } from './replication-slots.js';
+import { boundedSqlTarget } from '../config/sql-target.js';
 
 /** How long a remastered replica may take to stream from its new upstream. */
 const FOLLOW_TIMEOUT_MS = 15_000;
@@ -45,9 +46,8 @@ export class RemasterService {
     @inject(ReplicationSlots) private readonly slots: ReplicationSlots,
   ) {}
 
-  private target(server: string): { server: string; connectTimeoutMs: number; statementTimeoutMs: number } {
-    const settings = this.loaded.config.handyrep;
-    return { server, connectTimeoutMs: settings.connect_timeout * 1000, statementTimeoutMs: settings.statement_timeout * 1000 };
+  private target(server: string): SqlTarget {
+    return boundedSqlTarget(server, this.loaded.config.handyrep);
   }
 
   /** Makes `replica` stream from `upstream` (through its slot there with use_slots, else with no slot) and waits until it does. */

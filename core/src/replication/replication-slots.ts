@@ -8,6 +8,7 @@ import { Tokens } from '../di/tokens.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { planSlotUpkeep, slotNameOf, slotSharedWith, trackDisabled } from './slot-rules.js';
 import type { SlotDrop, SlotOnServer, SlotServer } from './slot-rules.js';
+import { boundedSqlTarget } from '../config/sql-target.js';
 
 /** Where the slot bookkeeping lives in the saved state's `extra`. */
 export const SLOTS_KEY = 'replication_slots';
@@ -79,8 +80,7 @@ export class ReplicationSlots {
   }
 
   private target(server: string): SqlTarget {
-    const settings = this.loaded.config.handyrep;
-    return { server, connectTimeoutMs: settings.connect_timeout * 1000, statementTimeoutMs: settings.statement_timeout * 1000 };
+    return boundedSqlTarget(server, this.loaded.config.handyrep);
   }
 
   /** The periodic pass's reads and drops: quick, so a master that hangs right after its poll holds up the check for at most a few seconds. */
