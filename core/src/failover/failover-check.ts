@@ -24,6 +24,7 @@ import { JournalStore } from './failover-journal.js';
 import { JournalRecovery } from './journal-recovery.js';
 import { RepeatGuard } from './repeat-guard.js';
 import { FormerMasters } from './former-masters.js';
+import { DetachedMembers } from './detached-members.js';
 import { SyncStandbys } from '../replication/sync-standbys.js';
 import { ReplicationSlots } from '../replication/replication-slots.js';
 import { formatStatusTimestamp } from '../status/status-time.js';
@@ -82,6 +83,7 @@ export class FailoverCheck {
     @inject(FormerMasters) private readonly formerMasters: FormerMasters,
     @inject(Tokens.stateStore) stateStore: StateStore,
     @inject(ReplicationSlots) private readonly slots: ReplicationSlots,
+    @inject(DetachedMembers) private readonly detachedMembers: DetachedMembers,
   ) {
     this.journal = new JournalStore(registry, stateStore);
   }
@@ -125,11 +127,21 @@ export class FailoverCheck {
       this.repeats.clear();
       this.issues.clear('master_unreachable');
       this.availability.refreshCluster();
+      // Before the synchronous set is maintained, so re-attached members can count in it again.
+      await this.reattachDetachedMembers(master.name);
       await this.maintainSyncStandbys();
       await this.maintainSlots();
       return success(`master ${master.name} is healthy and running`, { verdict: 'alive' });
     }
     return this.masterFailed(master, checkStarted);
+  }
+
+  /** Re-attaches standbys a quorum fence left detached, unless a failover is unresolved (it may still need them). Never throws. */
+  private async reattachDetachedMembers(master: string): Promise<void> {
+    if (this.detachedMembers.recorded().length === 0 || this.journal.current()) return;
+    await this.lock
+      .run('re-attaching standbys detached by a quorum fence', () => this.detachedMembers.reattach(master), { brief: true })
+      .catch((err: unknown) => this.logger.warn(`re-attaching detached standbys waits for the next check: ${errorMessage(err)}`, { component: 'failover' }));
   }
 
   /** Brings the synchronous set in line with the healthy replicas (synchronous_mode); skipped while another action runs. */

@@ -23,6 +23,7 @@ import type { FailedPromotionStep } from './decide.js';
 import { JournalStore } from './failover-journal.js';
 import type { FailoverJournal } from './failover-journal.js';
 import { FailoverRun } from './failover-run.js';
+import { DetachedMembers } from './detached-members.js';
 import type { MasterEvidence } from './master-verdict.js';
 import { swapMaster } from './swap-master.js';
 import { JournalRecovery } from './journal-recovery.js';
@@ -110,6 +111,7 @@ export class FailoverExecutor {
     @inject(QuorumFence) private readonly quorumFence: QuorumFence,
     @inject(SyncStandbys) private readonly sync: SyncStandbys,
     @inject(ReplicationSlots) private readonly slots: ReplicationSlots,
+    @inject(DetachedMembers) private readonly detachedMembers: DetachedMembers,
   ) {
     this.journal = new JournalStore(registry, stateStore);
   }
@@ -447,8 +449,13 @@ export class FailoverExecutor {
       const synced = await run.step('synchronous_standbys', async () => ({ result: 'SUCCESS', details: await this.sync.afterFailover(newMaster) }));
       if (synced.result === 'FAIL') problems.push(`synchronous standbys: ${synced.details}`);
     }
-    problems.push(...(await this.repointAndRemaster(run, newMaster, request.remaster)));
+    const remastered = await this.repointAndRemaster(run, newMaster, request.remaster);
+    problems.push(...remastered.problems);
     problems.push(...(await this.extraCommands(run, newMaster, oldMaster.name)));
+    // Detached members (of this fence or an earlier one) that now follow the new master, or are it, leave the record;
+    // the others (no remaster asked, or it failed) stay for the checks to re-attach.
+    const following = new Set([newMaster, ...remastered.following]);
+    await this.detachedMembers.keepOnly([...this.detachedMembers.recorded(), ...(journal.detached ?? [])].filter((name) => !following.has(name)));
 
     await this.journal.clear().catch((err: unknown) => problems.push(`the failover journal could not be cleared: ${errorMessage(err)}`));
     this.issues.clear('failover');
@@ -461,14 +468,15 @@ export class FailoverExecutor {
     return run.finish('SUCCESS', details, newMaster);
   }
 
-  private async repointAndRemaster(run: FailoverRun, newMaster: string, remaster: boolean): Promise<string[]> {
+  /** Proxies, then (when asked) the replicas; returns the problems and the replicas that stream from the new master. */
+  private async repointAndRemaster(run: FailoverRun, newMaster: string, remaster: boolean): Promise<{ problems: string[]; following: string[] }> {
     const problems: string[] = [];
     const proxies = this.plugins.cluster('connection_failover');
     if (proxies) {
       const repointed = await run.step('repoint_proxies', () => proxies.failover(newMaster));
       if (repointed.result === 'FAIL') problems.push(`proxies: ${repointed.details}`);
     }
-    if (!remaster) return problems;
+    if (!remaster) return { problems, following: [] };
     const others = this.registry.byRole('replica').filter((replica) => replica.name !== newMaster);
     if (this.slots.inUse() && others.length > 0) {
       // Before any replica points at the new master, so none streams from it without its slot.
@@ -479,8 +487,11 @@ export class FailoverExecutor {
       if (created.result === 'FAIL') problems.push(`replication slots: ${created.details}`);
     }
     const results = await Promise.all(others.map((replica) => run.step(`remaster ${replica.name}`, () => this.remasterService.remaster(replica.name, newMaster))));
+    const following: string[] = [];
     results.forEach((result, index) => {
-      if (result.result === 'FAIL') problems.push(`remaster ${others[index]?.name ?? ''}: ${result.details}`);
+      const name = others[index]?.name ?? '';
+      if (result.result === 'FAIL') problems.push(`remaster ${name}: ${result.details}`);
+      else following.push(name);
     });
     // The proxies were repointed first (writes matter most); now that the replicas follow the new
     // master, a second pass lets read-only aliases pick a replica that is in the new timeline.
@@ -488,7 +499,7 @@ export class FailoverExecutor {
       const refreshed = await run.step('refresh_proxies', () => proxies.failover(newMaster));
       if (refreshed.result === 'FAIL') problems.push(`proxies (after remaster): ${refreshed.details}`);
     }
-    return problems;
+    return { problems, following };
   }
 
   private async extraCommands(run: FailoverRun, newMaster: string, oldMaster: string): Promise<string[]> {

@@ -11,6 +11,7 @@ import type { ServerRegistry } from '../registry/server-registry.js';
 import type { StateStore } from '../state/state-store.js';
 import { serverStatus } from '../status/server-status.js';
 import { ClusterObserver } from './cluster-observer.js';
+import { DetachedMembers } from './detached-members.js';
 import type { CandidateState } from './decide.js';
 import { JournalStore } from './failover-journal.js';
 import type { FailoverJournal } from './failover-journal.js';
@@ -43,6 +44,7 @@ export class JournalRecovery {
     @inject(ClusterIssues) private readonly issues: ClusterIssues,
     @inject(AvailabilityService) private readonly availability: AvailabilityService,
     @inject(ClusterObserver) private readonly observer: ClusterObserver,
+    @inject(DetachedMembers) private readonly detachedMembers: DetachedMembers,
   ) {
     this.journal = new JournalStore(registry, stateStore);
   }
@@ -53,7 +55,7 @@ export class JournalRecovery {
     if (!journal) return 'none';
     const candidate = journal.candidate;
     if (journal.stage === 'started' || candidate === null || !this.registry.has(candidate)) {
-      const detached = journal.detached?.length ? `; ${journal.detached.join(', ')} had been detached from it by a quorum fence: the next failover uses them, or remaster them if ${journal.old_master} stays the master` : '';
+      const detached = journal.detached?.length ? `; ${journal.detached.join(', ')} had been detached from it by a quorum fence: the next failover uses them, or HandyRep re-attaches them while ${journal.old_master} stays the healthy master` : '';
       return this.close(journal, `a failover from ${journal.old_master} was interrupted before any promotion; nothing was promoted${detached}`);
     }
     const state = await this.observer.candidateState(candidate);
@@ -86,6 +88,8 @@ export class JournalRecovery {
   private async close(journal: FailoverJournal, message: string): Promise<JournalResolution> {
     this.logger.warn(message, { component: 'failover', journal: journal.id });
     this.issues.set('interrupted_failover', message);
+    // Members the fence detached follow nothing; the record outlives the journal (saved with its removal) until they are re-attached.
+    this.detachedMembers.note(journal.detached ?? []);
     this.availability.refreshCluster();
     try {
       await this.journal.clear();

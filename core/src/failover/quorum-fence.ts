@@ -7,6 +7,7 @@ import type { ServerRegistry } from '../registry/server-registry.js';
 import { alterSystemStatement } from '../replication/primary-conninfo.js';
 import { quorumOf } from '../replication/sync-rules.js';
 import { describe, SyncStandbys } from '../replication/sync-standbys.js';
+import { DetachedMembers } from './detached-members.js';
 import type { MasterEvidence } from './master-verdict.js';
 
 /** How long a detached standby's WAL receiver may take to stop. */
@@ -25,7 +26,8 @@ export type QuorumFenceResult =
  * The old master can then collect at most k − 1 acknowledgements, so it
  * commits nothing more, and the most advanced detached member holds every
  * acknowledged commit. Without a quorum nothing is touched; when too few
- * members could be confirmed detached, the ones that were are re-attached.
+ * members could be confirmed detached, the ones that were are re-attached;
+ * one that cannot be is recorded in DetachedMembers, which retries.
  */
 @injectable()
 export class QuorumFence {
@@ -35,6 +37,7 @@ export class QuorumFence {
     @inject(Tokens.logger) private readonly logger: Logger,
     @inject(Tokens.clock) private readonly clock: Clock,
     @inject(SyncStandbys) private readonly sync: SyncStandbys,
+    @inject(DetachedMembers) private readonly detachedMembers: DetachedMembers,
   ) {}
 
   private target(server: string): SqlTarget {
@@ -103,12 +106,14 @@ export class QuorumFence {
     }
   }
 
+  /** Restores the member's primary_conninfo; when that fails it stays recorded as detached, to be re-attached on a later check. */
   private async reattach(server: string, previous: string): Promise<void> {
     try {
       await this.sql.query(this.target(server), alterSystemStatement('primary_conninfo', previous));
       await this.sql.query(this.target(server), 'SELECT pg_reload_conf()');
     } catch (err) {
-      this.logger.error(`could not re-attach ${server} to its upstream after a failed quorum fence: ${errorMessage(err)}`, { server });
+      this.logger.error(`could not re-attach ${server} to its upstream after a quorum fence that promoted nobody: ${errorMessage(err)}; recorded as detached`, { server });
+      await this.detachedMembers.remember([server]);
     }
   }
 }
