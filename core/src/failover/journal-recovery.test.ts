@@ -62,7 +62,7 @@ describe('JournalRecovery at start', () => {
     await restartAfterCrash(c, journal({ stage: 'started', candidate: null, detached: ['pg2', 'pg3'] }));
     assert.equal(await journalOnDisk(c), undefined);
     const issues = c.resolve(ClusterIssues).list().join(' | ');
-    assert.match(issues, /nothing was promoted; pg2, pg3 had been detached from it by a quorum fence: the next failover uses them, or remaster them if pg1 stays the master/);
+    assert.match(issues, /nothing was promoted; pg2, pg3 had been detached from it by a quorum fence: the next failover uses them, or HandyRep re-attaches them while pg1 stays the healthy master/);
     assert.deepEqual(c.calls('promote'), []);
   });
 
