@@ -63,6 +63,7 @@ export class DetachedMembers {
 
   /** Sets the record to exactly `servers` (after a failover: the members it did not re-point) and saves it. Never throws. */
   async keepOnly(servers: readonly string[]): Promise<void> {
+    if (servers.length === 0 && this.recorded().length === 0) return;
     this.replace([...new Set(servers)]);
     await this.save();
   }
