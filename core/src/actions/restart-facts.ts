@@ -86,6 +86,11 @@ export class RestartFactsReader {
     return lsn;
   }
 
+  /** Runs a checkpoint on `server` and waits for it, within `[handyrep] statement_timeout`. */
+  async checkpoint(server: string): Promise<void> {
+    await this.sql.query(this.target(server), 'CHECKPOINT');
+  }
+
   /** Settings of `server` that wait for a restart. */
   async pendingSettings(server: string): Promise<string[]> {
     const rows = await this.sql.query<{ name: string }>(this.target(server), 'SELECT name FROM pg_settings WHERE pending_restart ORDER BY name');

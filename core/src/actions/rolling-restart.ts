@@ -8,7 +8,9 @@ import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
 import { FailoverExecutor } from '../failover/failover-executor.js';
 import type { FailoverResult } from '../failover/failover-executor.js';
+import { JournalStore } from '../failover/failover-journal.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
+import type { StateStore } from '../state/state-store.js';
 import { ActionApi } from './action-api.js';
 import { ActionLock } from './action-lock.js';
 import { RestartFactsReader } from './restart-facts.js';
@@ -67,7 +69,8 @@ class StepLog {
     const step = { server, action, result: outcome.result, seconds: (this.clock.now() - started) / 1000, details: outcome.details };
     this.steps.push(step);
     this.logger.info(`restart_cluster: ${action} ${server}: ${outcome.result} ${outcome.details}`, { component: 'rolling_restart', server, action, seconds: step.seconds });
-    if (outcome.result === 'FAIL') this.stoppedAt = { server, action };
+    // The first failure is where the run stopped; a repair after it does not move that.
+    if (outcome.result === 'FAIL') this.stoppedAt ??= { server, action };
     return outcome.result === 'SUCCESS';
   }
 }
@@ -92,7 +95,12 @@ export class RollingRestart {
     @inject(FailoverExecutor) private readonly executor: FailoverExecutor,
     @inject(ActionApi) private readonly actions: ActionApi,
     @inject(RestartFactsReader) private readonly facts: RestartFactsReader,
-  ) {}
+    @inject(Tokens.stateStore) stateStore: StateStore,
+  ) {
+    this.journal = new JournalStore(registry, stateStore);
+  }
+
+  private readonly journal: JournalStore;
 
   /** Checks the arguments, then runs the rolling restart under the action lock. */
   async restartCluster(pendingOnly: unknown = false, switchover: unknown = false): Promise<RollingRestartResult> {
@@ -133,6 +141,7 @@ export class RollingRestart {
   private async masterPhase(log: StepLog, plan: MasterPlan): Promise<boolean> {
     if (plan.action === 'skip') return true;
     const master = plan.server;
+    if (!(await log.run(master, 'checkpoint', () => this.checkpoint(master)))) return false;
     const replicas = this.registry.byRole('replica').map((replica) => replica.name);
     if (plan.action === 'restart') {
       if (!(await log.run(master, 'restart', () => this.actions.restartHeld(master)))) return false;
@@ -156,13 +165,47 @@ export class RollingRestart {
       log.switchover = result;
       return { result: result.result, details: `${result.details}${result.writable_after_ms === undefined ? '' : `; writable after ${result.writable_after_ms} ms`}` };
     });
-    if (!switched || newMaster === null) return false;
+    if (!switched || newMaster === null) {
+      await this.restartStoppedMaster(log, master);
+      return false;
+    }
     const upstream: string = newMaster;
     const rejoined = await log.run(master, 'rejoin', () => this.actions.rejoinHeld(this.registry.get(master), this.registry.get(upstream), true));
     if (!rejoined) return false;
     log.restarted.push(master);
     const followers = this.registry.byRole('replica').map((replica) => replica.name);
     return log.run(upstream, 'catch_up', () => this.waitCaughtUp(upstream, followers));
+  }
+
+  /**
+   * A switchover that promoted nobody leaves the old master stopped cleanly
+   * and still the registered master: it is started again, so the cluster
+   * keeps a master. Not when a failover journal remains (a promotion may
+   * have reached a replica: starting the old master could make two).
+   */
+  private async restartStoppedMaster(log: StepLog, master: string): Promise<void> {
+    if (log.switchover?.new_master !== null || this.registry.master()?.name !== master || this.journal.current() !== undefined) return;
+    const { outcome } = await this.availability.pollServer(this.registry.get(master));
+    if (outcome === 'ok') return;
+    await log.run(master, 'start', () => this.actions.startupHeld(master));
+  }
+
+  /**
+   * A clean stop ends with a shutdown checkpoint that writes every buffer
+   * dirtied since the last one, and writes wait for it (the proxies are
+   * paused, or the master is restarting). Checkpointing while the master
+   * still takes writes leaves that stop little to write. A master that cannot
+   * checkpoint within statement_timeout would hold writes that long: the run
+   * stops there instead, the master untouched.
+   */
+  private async checkpoint(master: string): Promise<ReturnDictionary> {
+    const started = this.clock.now();
+    try {
+      await this.facts.checkpoint(master);
+    } catch (err) {
+      return fail(`CHECKPOINT on ${master} failed: ${errorMessage(err)}; the master was not touched`);
+    }
+    return success(`checkpoint on ${master} in ${this.clock.now() - started} ms, so its clean stop has little left to write`);
   }
 
   /**

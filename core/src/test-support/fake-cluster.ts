@@ -57,6 +57,8 @@ export interface FakeServer {
   lastMsgAgeMs: number;
   /** Its synchronous_standby_names (applied at once by ALTER SYSTEM; the reload is implied). */
   synchronousStandbyNames: string;
+  /** Settings waiting for a restart (pg_settings.pending_restart); a restart clears them. */
+  pendingRestart: string[];
 }
 
 /** Something a fake plugin or the fake SQL/shell was asked to do, with the fake clock's and the real clock's time. */
@@ -188,6 +190,7 @@ export class FakeCluster {
         upstream: def.role === 'replica' ? master : null,
         lastMsgAgeMs: 10,
         synchronousStandbyNames: '',
+        pendingRestart: [],
       });
     });
     this.defs = defs;
@@ -403,7 +406,7 @@ export class FakeCluster {
           start: command('start', (server) => this.set(server, { pg: 'up' })),
           stop: command('stop', (server) => this.set(server, { pg: 'down' }), 'stop'),
           faststop: command('faststop', (server) => this.set(server, { pg: 'down' }), 'faststop'),
-          restart: command('restart', (server) => this.set(server, { pg: 'up' })),
+          restart: command('restart', (server) => this.set(server, { pg: 'up', pendingRestart: [] })),
           reload: command('reload', () => undefined),
           status: (server: string) => {
             this.record('status', server);
@@ -548,8 +551,9 @@ export class FakeCluster {
       return [...this.servers.values()]
         .filter((replica) => replica.upstream === name && this.streaming(replica.name))
         // A streaming standby of an idle fake master has flushed everything the master wrote.
-        .map((replica) => ({ name: replica.name, lsn: fake.lsn }));
+        .map((replica) => ({ name: replica.name, lsn: fake.lsn, state: 'streaming', replay: replica.lsn }));
     }
+    if (/FROM pg_settings WHERE pending_restart/.test(text)) return fake.pendingRestart.map((setting) => ({ name: setting }));
     if (/count\(\*\)::int AS n FROM pg_stat_wal_receiver/.test(text)) return [{ n: this.streaming(name) ? 1 : 0 }];
     const conninfo = /ALTER SYSTEM SET primary_conninfo = E?'((?:[^']|'')*)'/.exec(text);
     if (conninfo) {

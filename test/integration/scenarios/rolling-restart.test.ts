@@ -13,20 +13,10 @@ import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RollingRestartResult } from '@handyrep/core';
-import type { Ack } from '../../harness/index.js';
 import { assertCommitsKept, assertNoSplitBrain, openScenario, report, waitFor } from './scenario-support.js';
 import type { Scenario } from './scenario-support.js';
-
-/** The longest stretch without an acknowledged write that overlaps [from, to]. */
-function longestOutage(acks: readonly Ack[], from: number, to: number): number {
-  let longest = 0;
-  for (let i = 1; i < acks.length; i++) {
-    const previous = acks[i - 1] as Ack;
-    const current = acks[i] as Ack;
-    if (current.t >= from && previous.t <= to) longest = Math.max(longest, current.t - previous.t);
-  }
-  return longest;
-}
+import { longestOutage, outageByStep } from './writer-outage.js';
+import type { TimedStep } from './writer-outage.js';
 
 function postmasterPid(scenario: Scenario, host: string): number {
   return Number(readFileSync(join(scenario.cluster.host(host).pgdata, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -45,6 +35,15 @@ async function alterAndReload(scenario: Scenario, host: string, statement: strin
 function replicasOf(scenario: Scenario): string[] {
   const master = scenario.hr.getMasterName();
   return scenario.cluster.postgresHosts.map((host) => host.name).filter((name) => name !== master);
+}
+
+/** The rolling restart's steps, its switchover step split into the failover's own steps. */
+function rollingPhases(result: RollingRestartResult): TimedStep[] {
+  return result.steps.flatMap((step) =>
+    step.action === 'switchover' && result.switchover
+      ? result.switchover.steps.map((inner) => ({ label: `switchover:${inner.step}`, ms: inner.duration_ms }))
+      : [{ label: `${step.action} ${step.server}`, ms: step.seconds * 1000 }],
+  );
 }
 
 function stepsText(result: RollingRestartResult): string {
@@ -107,6 +106,10 @@ describe('restart_cluster: a rolling restart on a real cluster with pgbouncer', 
     assert.equal(plain.result, 'SUCCESS', plain.details);
     await writer.waitForAcks(30, 20_000);
     const plainOutage = longestOutage(writer.acked, plainStarted, plainEnded);
+    report('longest writer outage, ms of it in each step', {
+      restart_cluster: outageByStep(writer.acked, started, ended, rollingPhases(rolled)),
+      plain_switchover: outageByStep(writer.acked, plainStarted, plainEnded, ('steps' in plain ? plain.steps : []).map((step) => ({ label: step.step, ms: step.duration_ms }))),
+    });
     report('writer outage through pgbouncer', {
       restart_cluster_ms: rollingOutage,
       restart_cluster_total_ms: ended - started,
@@ -115,6 +118,17 @@ describe('restart_cluster: a rolling restart on a real cluster with pgbouncer', 
     });
     const rejoined = await hr.rejoin(plainFrom);
     assert.equal(rejoined.result, 'SUCCESS', rejoined.details);
+    await waitAllStreaming(scenario);
+
+    // The first master was started by the harness, every later one by pg_ctl: once more with a master pg_ctl started.
+    const againStarted = Date.now();
+    const again = (await hr.restartCluster(false, true)) as RollingRestartResult;
+    const againEnded = Date.now();
+    assert.equal(again.result, 'SUCCESS', again.details);
+    await writer.waitForAcks(30, 20_000);
+    report('second rolling restart (master started by pg_ctl), longest writer outage, ms of it in each step', {
+      restart_cluster: outageByStep(writer.acked, againStarted, againEnded, rollingPhases(again)),
+    });
     await waitAllStreaming(scenario);
 
     const commits = await assertCommitsKept(scenario, hr.getMasterName() ?? '');
