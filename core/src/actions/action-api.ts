@@ -88,14 +88,11 @@ export class ActionApi {
   /** `startup(servername)`: starts the server and checks it answers. */
   async startup(servername: unknown): Promise<ReturnDictionary> {
     const server = this.databaseServer(servername);
-    return this.lock.run(`startup ${server.name}`, () => this.startupHeld(server.name));
-  }
-
-  /** The start itself (control plugin, then a poll), for a caller that already holds the action lock. */
-  async startupHeld(name: string): Promise<ReturnDictionary> {
-    const started = await this.plugins.forServer('control', name).start(name);
-    if (started.result !== 'SUCCESS') return fail(`${name} did not start: ${started.details}`);
-    return this.confirmRunning(name, 'started');
+    return this.lock.run(`startup ${server.name}`, async () => {
+      const started = await this.plugins.forServer('control', server.name).start(server.name);
+      if (started.result !== 'SUCCESS') return fail(`${server.name} did not start: ${started.details}`);
+      return this.confirmRunning(server.name, 'started');
+    });
   }
 
   /** `restart(servername)`: restarts the server and checks it answers. */

@@ -42,7 +42,8 @@ describe('restart_cluster on the fake cluster', () => {
 
     assert.equal(result.result, 'FAIL', result.details);
     assert.deepEqual(result.stopped_at, { server: 'pg1', action: 'switchover' });
-    assert.deepEqual(actions(result).slice(-3), ['checkpoint pg1 SUCCESS', 'switchover pg1 FAIL', 'start pg1 SUCCESS']);
+    assert.deepEqual(actions(result).slice(-2), ['checkpoint pg1 SUCCESS', 'switchover pg1 FAIL']);
+    assert.equal(result.switchover?.steps.find((step) => step.step === 'restart_old_master')?.result, 'SUCCESS', 'the switchover started pg1 again');
     assert.equal(c.calls('stop').includes('pg1'), true, 'the switchover had stopped pg1');
     assert.match(result.details, /stopped at pg1 \(switchover\)/);
     assert.equal(result.steps.some((step) => step.action === 'rejoin'), false, 'no rejoin after the failed switchover');

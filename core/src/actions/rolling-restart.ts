@@ -8,9 +8,7 @@ import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
 import { FailoverExecutor } from '../failover/failover-executor.js';
 import type { FailoverResult } from '../failover/failover-executor.js';
-import { JournalStore } from '../failover/failover-journal.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
-import type { StateStore } from '../state/state-store.js';
 import { ActionApi } from './action-api.js';
 import { ActionLock } from './action-lock.js';
 import { RestartFactsReader } from './restart-facts.js';
@@ -95,12 +93,7 @@ export class RollingRestart {
     @inject(FailoverExecutor) private readonly executor: FailoverExecutor,
     @inject(ActionApi) private readonly actions: ActionApi,
     @inject(RestartFactsReader) private readonly facts: RestartFactsReader,
-    @inject(Tokens.stateStore) stateStore: StateStore,
-  ) {
-    this.journal = new JournalStore(registry, stateStore);
-  }
-
-  private readonly journal: JournalStore;
+  ) {}
 
   /** Checks the arguments, then runs the rolling restart under the action lock. */
   async restartCluster(pendingOnly: unknown = false, switchover: unknown = false): Promise<RollingRestartResult> {
@@ -165,29 +158,13 @@ export class RollingRestart {
       log.switchover = result;
       return { result: result.result, details: `${result.details}${result.writable_after_ms === undefined ? '' : `; writable after ${result.writable_after_ms} ms`}` };
     });
-    if (!switched || newMaster === null) {
-      await this.restartStoppedMaster(log, master);
-      return false;
-    }
+    if (!switched || newMaster === null) return false;
     const upstream: string = newMaster;
     const rejoined = await log.run(master, 'rejoin', () => this.actions.rejoinHeld(this.registry.get(master), this.registry.get(upstream), true));
     if (!rejoined) return false;
     log.restarted.push(master);
     const followers = this.registry.byRole('replica').map((replica) => replica.name);
     return log.run(upstream, 'catch_up', () => this.waitCaughtUp(upstream, followers));
-  }
-
-  /**
-   * A switchover that promoted nobody leaves the old master stopped cleanly
-   * and still the registered master: it is started again, so the cluster
-   * keeps a master. Not when a failover journal remains (a promotion may
-   * have reached a replica: starting the old master could make two).
-   */
-  private async restartStoppedMaster(log: StepLog, master: string): Promise<void> {
-    if (log.switchover?.new_master !== null || this.registry.master()?.name !== master || this.journal.current() !== undefined) return;
-    const { outcome } = await this.availability.pollServer(this.registry.get(master));
-    if (outcome === 'ok') return;
-    await log.run(master, 'start', () => this.actions.startupHeld(master));
   }
 
   /**

@@ -362,3 +362,32 @@ describe('FailoverExecutor: alerts and the acting guard', () => {
     assert.deepEqual(c.calls('promote'), []);
   });
 });
+
+describe('FailoverExecutor: a planned switchover that promotes nobody', () => {
+  it('starts the old master it stopped again, before the proxies resume: the cluster keeps its master', async () => {
+    const c = await open();
+    c.hooks.promote = async () => ({ result: 'FAIL', details: 'promotion refused (test)', promote_sent: false });
+    const result = (await c.hr.manualFailover()) as FailoverResult;
+
+    assert.equal(result.result, 'FAIL', result.details);
+    assert.ok(c.calls('stop').includes('pg1'), 'the switchover stopped pg1 cleanly');
+    assert.equal(step(result, 'restart_old_master')?.result, 'SUCCESS', JSON.stringify(result.steps));
+    assert.equal(c.server('pg1').pg, 'up', 'pg1 runs again');
+    assert.equal(c.hr.getMasterName(), 'pg1');
+    assert.equal([...c.servers.values()].filter((server) => server.pg === 'up' && !server.inRecovery).length, 1, 'one writable master');
+  });
+
+  it('leaves the old master stopped while a promotion may still have reached a candidate (journal kept)', async () => {
+    const c = await open();
+    // The request went out and the candidate no longer answers: it may yet come up promoted.
+    c.hooks.promote = async (server) => {
+      c.set(server, { pg: 'silent', ssh: 'timeout' });
+      return { result: 'FAIL', details: 'no answer (test)', promote_sent: true };
+    };
+    const result = (await c.hr.manualFailover('pg2')) as FailoverResult;
+
+    assert.equal(result.result, 'FAIL', result.details);
+    assert.equal(step(result, 'restart_old_master'), undefined, JSON.stringify(result.steps.map((s) => s.step)));
+    assert.notEqual(c.server('pg1').pg, 'up', 'pg1 stays stopped: starting it could make two masters');
+  });
+});

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { errorMessage, parseLsn, withTimeout } from '@handyrep/plugin-sdk';
-import type { Clock, Logger, RemoteShell, ServerDefinition, SqlClient } from '@handyrep/plugin-sdk';
+import { errorMessage, fail, parseLsn, success, withTimeout } from '@handyrep/plugin-sdk';
+import type { Clock, Logger, RemoteShell, ReturnDictionary, ServerDefinition, SqlClient } from '@handyrep/plugin-sdk';
 import { inject, injectable } from 'tsyringe';
 import { AlertService } from '../alerts/alert-service.js';
 import { AvailabilityService } from '../availability/availability-service.js';
@@ -210,11 +210,24 @@ export class FailoverExecutor {
     const paused = request.planned && proxies ? await run.step('pause_proxies', () => proxies.pause()) : undefined;
     const phase = await this.fenceAndPromote(run, oldMaster, request, journal, candidates);
     if (phase.newMaster === null) {
+      // A switchover that promoted nobody stopped the old master for nothing: it runs again before clients resume. Not
+      // while a promotion may still have reached a candidate (unresolved): starting it then could make two masters.
+      if (request.planned && !phase.unresolved) await run.step('restart_old_master', () => this.restartOldMaster(oldMaster.name));
       // Resume even after a partial pause: some proxies may be holding clients.
       if (paused && proxies) await run.step('resume_proxies', () => proxies.resume());
       return this.failed(run, oldMaster, phase.details, phase.unresolved ? 'keep' : 'clear');
     }
     return this.complete(run, oldMaster, phase.newMaster, request, journal);
+  }
+
+  /** Starts the old master a switchover stopped, unless it still runs, and confirms it answers. */
+  private async restartOldMaster(name: string): Promise<ReturnDictionary> {
+    const server = this.registry.get(name);
+    if ((await this.availability.pollServer(server)).outcome === 'ok') return success(`${name} still runs: nothing to start`);
+    const started = await this.plugins.forServer('control', name).start(name);
+    if (started.result !== 'SUCCESS') return fail(`${name} was stopped for the switchover and did not start again: ${started.details}`);
+    const { outcome } = await this.availability.pollServer(server);
+    return outcome === 'ok' ? success(`${name} started again: it stays the master`) : fail(`${name} was started again but does not answer its poll (${outcome})`);
   }
 
   private async fenceAndPromote(
