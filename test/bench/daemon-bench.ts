@@ -83,10 +83,12 @@ const HEALTH_PATHS = ['/health/master/pg1', '/health/replica/pg2?max_lag_mb=16']
 /**
  * Paced loads for the health endpoints, requests per second over the
  * connections: far more than balancers send (HAProxy checks each server once
- * a second: 1000/s is 20 balancers with 50 servers each), unlike the
+ * a second: 100/s is 10 balancers with 10 servers each, 1000/s is 20 balancers with 50 servers each), unlike the
  * closed-loop levels, which measure saturation (queueing on 2 shared cores).
  */
 const HEALTH_PACED: { concurrency: number; ratePerS: number }[] = [
+  // What a few balancers checking a cluster send: 10 balancers × 10 servers, once a second each.
+  { concurrency: 10, ratePerS: 100 },
   { concurrency: 10, ratePerS: 1000 },
   { concurrency: 50, ratePerS: 2000 },
 ];
