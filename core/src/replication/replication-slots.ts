@@ -6,7 +6,7 @@ import { AlertService } from '../alerts/alert-service.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
-import { planSlotUpkeep, slotNameOf, slotSharedWith, trackDisabled } from './slot-rules.js';
+import { newlyReported, planSlotUpkeep, slotNameOf, slotSharedWith, trackDisabled } from './slot-rules.js';
 import type { SlotDrop, SlotOnServer, SlotServer } from './slot-rules.js';
 import { boundedSqlTarget } from '../config/sql-target.js';
 
@@ -58,7 +58,9 @@ function asRecord(value: unknown): SlotRecord {
 @injectable()
 export class ReplicationSlots {
   private seen: SlotStatus[] = [];
-  private readonly reportedForeign = new Set<string>();
+  /** Foreign slots already logged, and slots due to be dropped but active already alerted: one report each per episode. */
+  private reportedForeign = new Set<string>();
+  private reportedBusy = new Set<string>();
 
   constructor(
     @inject(Tokens.registry) private readonly registry: ServerRegistry,
@@ -182,12 +184,14 @@ export class ReplicationSlots {
         retained_wal_bytes: slot.retained_wal_bytes,
       }));
       const plan = planSlotUpkeep({ master: master.name, servers: owners, slots, created: this.record().created, now, retentionMs: this.loaded.config.failover.slot_retention_hours * 3_600_000 });
-      for (const name of plan.foreign) {
-        if (this.reportedForeign.has(name)) continue;
-        this.reportedForeign.add(name);
+      const foreign = newlyReported(this.reportedForeign, plan.foreign);
+      this.reportedForeign = foreign.seen;
+      for (const name of foreign.fresh) {
         this.logger.warn(`replication slot ${name} on ${master.name} belongs to no server HandyRep knows; it is left alone (drop it yourself if it is not needed: it holds WAL back)`, { component: 'slots' });
       }
-      if (!this.inUse() || plan.drop.length === 0) return success(`${slots.length} replication slot(s) on ${master.name}`, { slots: this.status() });
+      if (!this.inUse()) return success(`${slots.length} replication slot(s) on ${master.name}`, { slots: this.status() });
+      await this.reportBusy(master.name, plan.busy);
+      if (plan.drop.length === 0) return success(`${slots.length} replication slot(s) on ${master.name}`, { slots: this.status() });
       const dropped = await locked(async () => {
         const done: string[] = [];
         for (const drop of plan.drop) if (await this.dropInactive(master.name, drop)) done.push(drop.slot);
@@ -198,6 +202,19 @@ export class ReplicationSlots {
     } catch (err) {
       if (hasErrorCode(err, ErrorCodes.ACTION_IN_PROGRESS)) return success(`replication slots: drop deferred, ${errorMessage(err)}`);
       return fail(`replication slots on ${master.name} not checked: ${errorMessage(err)}`);
+    }
+  }
+
+  /**
+   * Slots the rules would drop but a walsender still uses (a disabled server
+   * that was not shut down, or was started again by hand) are kept: one
+   * alert when that starts, not one per check; dropped once inactive.
+   */
+  private async reportBusy(master: string, busy: readonly SlotDrop[]): Promise<void> {
+    const busyNow = newlyReported(this.reportedBusy, busy.map((drop) => drop.slot));
+    this.reportedBusy = busyNow.seen;
+    for (const drop of busy.filter((candidate) => busyNow.fresh.includes(candidate.slot))) {
+      await this.alerts.send('status_warning', 'warning', `replication slot ${drop.slot} on ${master} is kept although ${drop.reason}: a replica still streams through it; it is dropped once inactive`, drop.server ?? master);
     }
   }
 
