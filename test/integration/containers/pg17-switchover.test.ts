@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { serverSection } from '../../harness/index.js';
 import { assertCommitsKept, assertNoSplitBrain, openScenario, report } from '../scenarios/scenario-support.js';
+import { assertStreamingThroughOwnSlots, describeSlots, slotsOn } from '../scenarios/slot-support.js';
 import type { Scenario } from '../scenarios/scenario-support.js';
 import { containerSkipReason, onContainers, since } from './container-support.js';
 
@@ -95,6 +96,8 @@ describe('PostgreSQL 17 in containers: clone, remaster, switchover', { skip, tim
     assert.equal(result.result, 'SUCCESS', result.details);
     assert.equal(hr.getMasterName(), 'pg2');
     for (const replica of ['pg3', 'pg4']) await waitUpstream(scenario, replica, 'pg2');
+    const slots = await assertStreamingThroughOwnSlots(scenario.cluster, 'pg2', ['pg3', 'pg4']);
+    report('pg17 switchover slots', { on_pg2: describeSlots(slots) });
     const commits = await assertCommitsKept(scenario, 'pg2');
     assert.equal(commits.missing, 0, 'zero acknowledged commits lost');
     report('pg17 switchover commits', commits);
@@ -104,6 +107,10 @@ describe('PostgreSQL 17 in containers: clone, remaster, switchover', { skip, tim
     report('pg17 switchover rejoin', { rejoin_ms: since(rejoinAt), method: String(rejoined.method) });
     assert.equal(rejoined.result, 'SUCCESS', rejoined.details);
     await waitUpstream(scenario, 'pg1', 'pg2');
+    const after = await assertStreamingThroughOwnSlots(scenario.cluster, 'pg2', ['pg1', 'pg3', 'pg4']);
+    const onOld = await slotsOn(scenario.cluster, 'pg1');
+    report('pg17 switchover rejoin slots', { on_pg2: describeSlots(after), on_pg1: describeSlots(onOld) });
+    assert.deepEqual(onOld, [], 'the rejoined old master keeps none of its slots as master');
     await assertNoSplitBrain(scenario);
   });
 });
