@@ -37,6 +37,10 @@ const READ_SLOTS =
 const CREATE_SLOT =
   'SELECT (pg_create_physical_replication_slot($1::text, true)).slot_name AS created WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1::text)';
 
+/** How often, and how far apart, a slot a remastered replica left is tried while its old walsender still holds it. */
+const RELEASE_ATTEMPTS = 10;
+const RELEASE_RETRY_MS = 200;
+
 /** Drops the slot only while no walsender uses it. */
 const DROP_INACTIVE_SLOT = 'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1::text AND NOT active';
 
@@ -216,6 +220,45 @@ export class ReplicationSlots {
     for (const drop of busy.filter((candidate) => busyNow.fresh.includes(candidate.slot))) {
       await this.alerts.send('status_warning', 'warning', `replication slot ${drop.slot} on ${master} is kept although ${drop.reason}: a replica still streams through it; it is dropped once inactive`, drop.server ?? master);
     }
+  }
+
+  /**
+   * After `replica` was remastered: its slot on servers it no longer streams
+   * from (its previous upstream; its current one when use_slots is off) would
+   * hold their WAL back for ever, as the periodic check keeps an enabled
+   * server's slot. Drops it there once inactive (a walsender that has not
+   * noticed the disconnect yet gets a moment). Never throws: returns what it
+   * did, for the remaster's details.
+   */
+  async releaseUnused(replica: string, servers: readonly string[]): Promise<string[]> {
+    const slot = this.slotName(replica);
+    const notes: string[] = [];
+    for (const server of servers) {
+      try {
+        const outcome = await this.dropOnceInactive(server, slot);
+        if (outcome === 'dropped') {
+          notes.push(`its slot ${slot} on ${server}, no longer used, dropped`);
+          this.logger.info(`replication slot ${slot} dropped on ${server}: ${replica} no longer streams through it`, { component: 'slots', server });
+        } else if (outcome === 'active') {
+          notes.push(`its slot ${slot} on ${server} is still active and was kept`);
+        }
+      } catch (err) {
+        notes.push(`its slot ${slot} on ${server} could not be dropped (${errorMessage(err)})`);
+        this.logger.warn(`replication slot ${slot} on ${server}, no longer used by ${replica}, could not be dropped: ${errorMessage(err)}`, { component: 'slots', server });
+      }
+    }
+    return notes;
+  }
+
+  private async dropOnceInactive(server: string, slot: string): Promise<'dropped' | 'absent' | 'active'> {
+    for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt += 1) {
+      if (attempt > 0) await this.clock.sleep(RELEASE_RETRY_MS);
+      const dropped = await this.sql.query(this.quickTarget(server), DROP_INACTIVE_SLOT, [slot]);
+      if (dropped.length > 0) return 'dropped';
+      const left = await this.sql.query(this.quickTarget(server), 'SELECT 1 FROM pg_replication_slots WHERE slot_name = $1::text', [slot]);
+      if (left.length === 0) return 'absent';
+    }
+    return 'active';
   }
 
   /**

@@ -1,4 +1,6 @@
-// Issue 18, replication slots, on a real cluster, the unplanned cases: the
+// Issue 18, replication slots, on a real cluster: remaster drops the slot a
+// replica no longer uses (on the upstream it left, or on its upstream with
+// use_slots off), which would otherwise hold WAL back for ever; the
 // master host lost (postgres killed, sshd down) and an automatic failover
 // with remaster leaves the new master with an active slot for every
 // remaining replica, and the rejoined old master streams through its own
@@ -12,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { StatusDictionary } from '@handyrep/core';
-import { assertNoSplitBrain, openScenario, report, statusOf, waitFor } from './scenario-support.js';
+import { assertNoSplitBrain, FAST_FAILOVER, openScenario, report, statusOf, waitFor } from './scenario-support.js';
 import type { Scenario } from './scenario-support.js';
 import { assertStreamingThroughOwnSlots, describeSlots, receiverSlot, slotsOn } from './slot-support.js';
 
@@ -46,7 +48,7 @@ describe('replication slots through an automatic failover, remove and a disabled
     await scenario?.close();
   });
 
-  it('after the master host is lost, the automatic failover leaves an active slot on the new master for every remaining replica; the rejoined old master streams through its own and keeps none of the old ones', async () => {
+  it('remaster leaves no unused slot behind: on the upstream it left, nor on its upstream with use_slots off', async () => {
     const { cluster, hr } = scenario;
     // The harness cloned the replicas without slots: remaster gives each its slot on pg1, as a HandyRep clone would.
     for (const replica of ['pg2', 'pg3']) {
@@ -54,6 +56,33 @@ describe('replication slots through an automatic failover, remove and a disabled
       assert.equal(remastered.result, 'SUCCESS', remastered.details);
     }
     await assertStreamingThroughOwnSlots(cluster, 'pg1', ['pg2', 'pg3']);
+
+    const cascaded = await hr.remaster('pg3', 'pg2');
+    assert.equal(cascaded.result, 'SUCCESS', cascaded.details);
+    await assertStreamingThroughOwnSlots(cluster, 'pg2', ['pg3']);
+    const onMaster = await slotsOn(cluster, 'pg1');
+    assert.ok(!onMaster.some((slot) => slot.slot_name === 'pg3'), `pg3's slot on pg1, which it left, is dropped (it would hold pg1's WAL for ever): ${describeSlots(onMaster)}; ${cascaded.details}`);
+    const back = await hr.remaster('pg3', 'pg1');
+    assert.equal(back.result, 'SUCCESS', back.details);
+    await assertStreamingThroughOwnSlots(cluster, 'pg1', ['pg2', 'pg3']);
+    const onPg2 = await slotsOn(cluster, 'pg2');
+    assert.deepEqual(onPg2, [], `pg3's slot on the replica it left is dropped: ${back.details}`);
+    report('slots: remaster round trip', { cascaded: cascaded.details, back: back.details });
+
+    const withoutSlots = cluster.writeConfig(join(cluster.baseDir, 'handyrep-no-slots.conf'), { ...FAST_FAILOVER, failover: { ...FAST_FAILOVER['failover'], use_slots: false, slot_retention_hours: RETENTION_HOURS }, server_defaults: { clone_method: 'clone_basebackup' } });
+    assert.equal((await hr.reloadConf(withoutSlots)).result, 'SUCCESS');
+    const plain = await hr.remaster('pg3');
+    assert.equal(plain.result, 'SUCCESS', plain.details);
+    assert.equal(await receiverSlot(cluster, 'pg3'), '', 'pg3 streams without a slot');
+    assert.ok(!(await slotsOn(cluster, 'pg1')).some((slot) => slot.slot_name === 'pg3'), `with use_slots off its unused slot is dropped: ${plain.details}`);
+    assert.equal((await hr.reloadConf(scenario.configFile)).result, 'SUCCESS');
+    const again = await hr.remaster('pg3');
+    assert.equal(again.result, 'SUCCESS', again.details);
+    await assertStreamingThroughOwnSlots(cluster, 'pg1', ['pg2', 'pg3']);
+  });
+
+  it('after the master host is lost, the automatic failover leaves an active slot on the new master for every remaining replica; the rejoined old master streams through its own and keeps none of the old ones', async () => {
+    const { cluster, hr } = scenario;
 
     const monitor = hr.startMonitor();
     const failovers: { details: string; writable_after_ms?: number; steps: { step: string; result: string }[] }[] = [];
