@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatConninfo, parseConninfo, retargetConninfo, sqlLiteral } from './primary-conninfo.js';
+import { conninfoUpstream, formatConninfo, parseConninfo, retargetConninfo, sqlLiteral } from './primary-conninfo.js';
 
 describe('primary_conninfo handling', () => {
   it('parses plain and quoted values with escapes', () => {
@@ -44,5 +44,20 @@ describe('primary_conninfo handling', () => {
   it('quotes SQL literals as escape strings', () => {
     assert.equal(sqlLiteral("a'b"), "E'a''b'");
     assert.equal(sqlLiteral('a\\b'), "E'a\\\\b'");
+  });
+});
+
+describe('conninfoUpstream', () => {
+  it('names the one host and port a primary_conninfo points at, 5432 when it names no port', () => {
+    assert.deepEqual(conninfoUpstream("host=127.0.0.2 port=5433 user=replicator application_name='pg3'"), { host: '127.0.0.2', port: 5433 });
+    assert.deepEqual(conninfoUpstream('host=db1.example user=replicator'), { host: 'db1.example', port: 5432 });
+    assert.deepEqual(conninfoUpstream('hostaddr=10.0.0.1 port=6000'), { host: '10.0.0.1', port: 6000 });
+  });
+
+  it('gives no upstream for an empty text, no host, a multi-host list or a text it cannot parse', () => {
+    assert.equal(conninfoUpstream(''), undefined);
+    assert.equal(conninfoUpstream('user=replicator'), undefined);
+    assert.equal(conninfoUpstream('host=h1,h2 port=5432'), undefined);
+    assert.equal(conninfoUpstream("host='unterminated"), undefined);
   });
 });

@@ -71,6 +71,25 @@ export function retargetConninfo(current: string, host: string, port: number, ap
 }
 
 /**
+ * The one host and port a primary_conninfo points at (libpq's default port
+ * 5432 when it names none); undefined for an empty one, one without a host,
+ * or a multi-host list, whose upstream cannot be told from the text.
+ */
+export function conninfoUpstream(text: string): { host: string; port: number } | undefined {
+  let pairs: [string, string][];
+  try {
+    pairs = parseConninfo(text);
+  } catch {
+    return undefined;
+  }
+  const value = (key: string): string | undefined => pairs.filter(([name]) => name === key).at(-1)?.[1];
+  const host = value('host') ?? value('hostaddr');
+  const port = Number(value('port') ?? '5432');
+  if (host === undefined || host === '' || host.includes(',') || !Number.isInteger(port)) return undefined;
+  return { host, port };
+}
+
+/**
  * A SQL string literal that means the same text whatever the session's
  * standard_conforming_strings is: an escape string (E'...') with `\` and `'`
  * doubled, which the server reads identically with the setting on or off.

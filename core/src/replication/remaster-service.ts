@@ -7,7 +7,7 @@ import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
 import type { PluginHost } from '../plugins/plugin-host.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
-import { alterSystemStatement, formatConninfo, parseConninfo, retargetConninfo } from './primary-conninfo.js';
+import { alterSystemStatement, conninfoUpstream, formatConninfo, parseConninfo, retargetConninfo } from './primary-conninfo.js';
 import { ReplicationSlots } from './replication-slots.js';
 import { boundedSqlTarget } from '../config/sql-target.js';
 
@@ -57,6 +57,7 @@ export class RemasterService {
     this.registry.get(replica); // throws UnknownServerError for a name the registry does not know
     const upstreamDef = this.registry.get(upstream);
     let method = 'reload' as 'reload' | 'restart';
+    let previous: string | undefined;
     try {
       const slot = this.slots.inUse() ? this.slots.slotName(replica) : '';
       await this.sql.withSession(this.target(replica), async (session) => {
@@ -65,6 +66,7 @@ export class RemasterService {
         );
         const row = rows[0];
         if (!row?.in_recovery) throw new Error(`${replica} is not in recovery; only a replica can be remastered`);
+        previous = this.serverAt(row.conninfo, replica);
         // The slot exists before the replica names it: a replica pointed at a missing slot cannot stream.
         if (slot !== '') await this.slots.ensure(upstream, [replica]);
         const planned = this.plan(replica, row.conninfo, row.data_directory, upstreamDef.hostname, upstreamDef.port);
@@ -89,7 +91,28 @@ export class RemasterService {
       return fail(`${replica} was pointed at ${upstream} but does not stream from it within ${FOLLOW_TIMEOUT_MS / 1000} s`, { method, duration_ms: elapsed() });
     }
     this.logger.info(`${replica} now streams from ${upstream} (${method})`, { server: replica });
-    return success(`${replica} streams from ${upstream}`, { method, duration_ms: elapsed() });
+    const released = await this.slots.releaseUnused(replica, this.unusedSlotHolders(previous, upstream));
+    return success([`${replica} streams from ${upstream}`, ...released].join('; '), { method, duration_ms: elapsed() });
+  }
+
+  /** The server (other than `replica`) a primary_conninfo points at, if the registry has it. */
+  private serverAt(conninfo: string, replica: string): string | undefined {
+    const target = conninfoUpstream(conninfo);
+    if (!target) return undefined;
+    return this.registry.list().find((server) => server.name !== replica && server.hostname === target.host && server.port === target.port)?.name;
+  }
+
+  /**
+   * Where the remastered replica's slot is no longer used: its previous
+   * upstream while that is enabled (a disabled one, such as a failed
+   * master, is left to rejoin's clean-up and not waited for), and its
+   * current upstream when use_slots is off.
+   */
+  private unusedSlotHolders(previous: string | undefined, upstream: string): string[] {
+    const holders: string[] = [];
+    if (previous !== undefined && previous !== upstream && this.registry.get(previous).enabled) holders.push(previous);
+    if (!this.slots.inUse()) holders.push(upstream);
+    return holders;
   }
 
   /**

@@ -6,7 +6,7 @@ import { AlertService } from '../alerts/alert-service.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { Tokens } from '../di/tokens.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
-import { planSlotUpkeep, slotNameOf, slotSharedWith, trackDisabled } from './slot-rules.js';
+import { newlyReported, planSlotUpkeep, slotNameOf, slotSharedWith, trackDisabled } from './slot-rules.js';
 import type { SlotDrop, SlotOnServer, SlotServer } from './slot-rules.js';
 import { boundedSqlTarget } from '../config/sql-target.js';
 
@@ -37,6 +37,10 @@ const READ_SLOTS =
 const CREATE_SLOT =
   'SELECT (pg_create_physical_replication_slot($1::text, true)).slot_name AS created WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1::text)';
 
+/** How often, and how far apart, a slot a remastered replica left is tried while its old walsender still holds it. */
+const RELEASE_ATTEMPTS = 10;
+const RELEASE_RETRY_MS = 200;
+
 /** Drops the slot only while no walsender uses it. */
 const DROP_INACTIVE_SLOT = 'SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1::text AND NOT active';
 
@@ -58,7 +62,9 @@ function asRecord(value: unknown): SlotRecord {
 @injectable()
 export class ReplicationSlots {
   private seen: SlotStatus[] = [];
-  private readonly reportedForeign = new Set<string>();
+  /** Foreign slots already logged, and slots due to be dropped but active already alerted: one report each per episode. */
+  private reportedForeign = new Set<string>();
+  private reportedBusy = new Set<string>();
 
   constructor(
     @inject(Tokens.registry) private readonly registry: ServerRegistry,
@@ -182,12 +188,14 @@ export class ReplicationSlots {
         retained_wal_bytes: slot.retained_wal_bytes,
       }));
       const plan = planSlotUpkeep({ master: master.name, servers: owners, slots, created: this.record().created, now, retentionMs: this.loaded.config.failover.slot_retention_hours * 3_600_000 });
-      for (const name of plan.foreign) {
-        if (this.reportedForeign.has(name)) continue;
-        this.reportedForeign.add(name);
+      const foreign = newlyReported(this.reportedForeign, plan.foreign);
+      this.reportedForeign = foreign.seen;
+      for (const name of foreign.fresh) {
         this.logger.warn(`replication slot ${name} on ${master.name} belongs to no server HandyRep knows; it is left alone (drop it yourself if it is not needed: it holds WAL back)`, { component: 'slots' });
       }
-      if (!this.inUse() || plan.drop.length === 0) return success(`${slots.length} replication slot(s) on ${master.name}`, { slots: this.status() });
+      if (!this.inUse()) return success(`${slots.length} replication slot(s) on ${master.name}`, { slots: this.status() });
+      await this.reportBusy(master.name, plan.busy);
+      if (plan.drop.length === 0) return success(`${slots.length} replication slot(s) on ${master.name}`, { slots: this.status() });
       const dropped = await locked(async () => {
         const done: string[] = [];
         for (const drop of plan.drop) if (await this.dropInactive(master.name, drop)) done.push(drop.slot);
@@ -199,6 +207,58 @@ export class ReplicationSlots {
       if (hasErrorCode(err, ErrorCodes.ACTION_IN_PROGRESS)) return success(`replication slots: drop deferred, ${errorMessage(err)}`);
       return fail(`replication slots on ${master.name} not checked: ${errorMessage(err)}`);
     }
+  }
+
+  /**
+   * Slots the rules would drop but a walsender still uses (a disabled server
+   * that was not shut down, or was started again by hand) are kept: one
+   * alert when that starts, not one per check; dropped once inactive.
+   */
+  private async reportBusy(master: string, busy: readonly SlotDrop[]): Promise<void> {
+    const busyNow = newlyReported(this.reportedBusy, busy.map((drop) => drop.slot));
+    this.reportedBusy = busyNow.seen;
+    for (const drop of busy.filter((candidate) => busyNow.fresh.includes(candidate.slot))) {
+      await this.alerts.send('status_warning', 'warning', `replication slot ${drop.slot} on ${master} is kept although ${drop.reason}: a replica still streams through it; it is dropped once inactive`, drop.server ?? master);
+    }
+  }
+
+  /**
+   * After `replica` was remastered: its slot on servers it no longer streams
+   * from (its previous upstream; its current one when use_slots is off) would
+   * hold their WAL back for ever, as the periodic check keeps an enabled
+   * server's slot. Drops it there once inactive (a walsender that has not
+   * noticed the disconnect yet gets a moment). Never throws: returns what it
+   * did, for the remaster's details.
+   */
+  async releaseUnused(replica: string, servers: readonly string[]): Promise<string[]> {
+    const slot = this.slotName(replica);
+    const notes: string[] = [];
+    for (const server of servers) {
+      try {
+        const outcome = await this.dropOnceInactive(server, slot);
+        if (outcome === 'dropped') {
+          notes.push(`its slot ${slot} on ${server}, no longer used, dropped`);
+          this.logger.info(`replication slot ${slot} dropped on ${server}: ${replica} no longer streams through it`, { component: 'slots', server });
+        } else if (outcome === 'active') {
+          notes.push(`its slot ${slot} on ${server} is still active and was kept`);
+        }
+      } catch (err) {
+        notes.push(`its slot ${slot} on ${server} could not be dropped (${errorMessage(err)})`);
+        this.logger.warn(`replication slot ${slot} on ${server}, no longer used by ${replica}, could not be dropped: ${errorMessage(err)}`, { component: 'slots', server });
+      }
+    }
+    return notes;
+  }
+
+  private async dropOnceInactive(server: string, slot: string): Promise<'dropped' | 'absent' | 'active'> {
+    for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt += 1) {
+      if (attempt > 0) await this.clock.sleep(RELEASE_RETRY_MS);
+      const dropped = await this.sql.query(this.quickTarget(server), DROP_INACTIVE_SLOT, [slot]);
+      if (dropped.length > 0) return 'dropped';
+      const left = await this.sql.query(this.quickTarget(server), 'SELECT 1 FROM pg_replication_slots WHERE slot_name = $1::text', [slot]);
+      if (left.length === 0) return 'absent';
+    }
+    return 'active';
   }
 
   /**

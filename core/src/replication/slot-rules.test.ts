@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultSlotName, planSlotUpkeep, SLOT_NAME, slotNameOf, slotSharedWith, trackDisabled } from './slot-rules.js';
+import { defaultSlotName, newlyReported, planSlotUpkeep, SLOT_NAME, slotNameOf, slotSharedWith, trackDisabled } from './slot-rules.js';
 import type { SlotOnServer, SlotServer, SlotUpkeepInput } from './slot-rules.js';
 
 const HOUR = 3_600_000;
@@ -101,5 +101,19 @@ describe('trackDisabled', () => {
     const later = trackDisabled({ ...first, gone: 5 }, [{ name: 'pg2', enabled: false }, { name: 'pg3', enabled: false }], 20);
     assert.deepEqual(later, { pg2: 10, pg3: 20 });
     assert.deepEqual(trackDisabled(later, [{ name: 'pg2', enabled: true }], 30), {});
+  });
+});
+
+describe('newlyReported', () => {
+  it('reports a slot once per episode: again only after it left the state and came back', () => {
+    const first = newlyReported(new Set(), ['pg3']);
+    assert.deepEqual(first.fresh, ['pg3']);
+    const second = newlyReported(first.seen, ['pg3', 'backup_tool']);
+    assert.deepEqual(second.fresh, ['backup_tool']);
+    const third = newlyReported(second.seen, ['pg3', 'backup_tool']);
+    assert.deepEqual(third.fresh, []);
+    const gone = newlyReported(third.seen, ['backup_tool']);
+    assert.deepEqual(gone.fresh, []);
+    assert.deepEqual(newlyReported(gone.seen, ['pg3', 'backup_tool']).fresh, ['pg3']);
   });
 });

@@ -122,3 +122,14 @@ export function trackDisabled(previous: Readonly<Record<string, number>>, server
   }
   return next;
 }
+
+/**
+ * Which of `current` (slot names in a state worth one report: foreign, or
+ * busy though due to be dropped) were not in it at the previous pass, and
+ * the set to remember for the next one. A slot that leaves the state is
+ * forgotten, so it is reported again if it comes back: one report per
+ * episode, not one per periodic check.
+ */
+export function newlyReported(previous: ReadonlySet<string>, current: readonly string[]): { fresh: string[]; seen: Set<string> } {
+  return { fresh: current.filter((name) => !previous.has(name)), seen: new Set(current) };
+}

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { assertCommitsKept, assertNoSplitBrain, openScenario, report, statusOf, waitFor } from '../scenarios/scenario-support.js';
 import type { Scenario } from '../scenarios/scenario-support.js';
+import { assertStreamingThroughOwnSlots, describeSlots, slotsOn } from '../scenarios/slot-support.js';
 import { waitGone } from '../../harness/index.js';
 import { containerSkipReason, onContainers, since } from './container-support.js';
 
@@ -57,6 +58,8 @@ describe('PostgreSQL 17 in containers: master host lost', { skip, timeout: 300_0
     }, 15_000, 200), `${other} streams from ${newMaster}`);
     assert.ok(await waitFor(() => failovers.length > 0, 20_000), 'the failover finished');
     report('pg17 host lost failover', { handyrep_writable_after_ms: failovers[0]?.writable_after_ms ?? 'n/a' });
+    const slots = await assertStreamingThroughOwnSlots(cluster, newMaster, [other]);
+    report('pg17 host lost slots', { on_new_master: describeSlots(slots) });
 
     const acksBefore = writer.acked.length;
     assert.ok(await waitFor(() => writer.acked.length > acksBefore + 10, 15_000), 'writes through pgbouncer succeed again');
@@ -132,6 +135,8 @@ describe('PostgreSQL 17 in containers: hung master, then rejoin by pg_rewind', {
     const received = Number((await cluster.query('pg1', 'SELECT received_tli FROM pg_stat_wal_receiver'))[0]?.['received_tli']);
     report('pg17 rejoin', { pg1_receives_timeline: received });
     assert.ok(received >= 2, `pg1 follows the new master's timeline (received_tli ${received})`);
+    const slots = await assertStreamingThroughOwnSlots(cluster, newMaster, [newMaster === 'pg2' ? 'pg3' : 'pg2', 'pg1']);
+    report('pg17 rejoin slots', { on_new_master: describeSlots(slots), on_pg1: describeSlots(await slotsOn(cluster, 'pg1')) });
     assert.equal(hr.getMasterName(), newMaster);
   });
 });

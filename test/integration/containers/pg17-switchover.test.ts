@@ -1,12 +1,15 @@
 // PostgreSQL 17 in containers (Debian trixie image), the planned actions:
 // clone by pg_basebackup onto a spare host, remaster by reload (no restart:
-// the postmaster keeps its PID), and a planned switchover with remaster that
-// loses no acknowledged commit. Skipped without a Docker engine (failed
-// instead under HANDYREP_REQUIRE_DOCKER, as in `npm test`).
+// the postmaster keeps its PID; its slot on the upstream it left is
+// dropped), and a planned switchover with remaster that loses no
+// acknowledged commit, after which every replica streams through its slot.
+// Skipped without a Docker engine (failed instead under
+// HANDYREP_REQUIRE_DOCKER, as in `npm test`).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { serverSection } from '../../harness/index.js';
 import { assertCommitsKept, assertNoSplitBrain, openScenario, report } from '../scenarios/scenario-support.js';
+import { assertStreamingThroughOwnSlots, describeSlots, slotsOn } from '../scenarios/slot-support.js';
 import type { Scenario } from '../scenarios/scenario-support.js';
 import { containerSkipReason, onContainers, since } from './container-support.js';
 
@@ -74,6 +77,8 @@ describe('PostgreSQL 17 in containers: clone, remaster, switchover', { skip, tim
     assert.equal(cascaded.method, 'reload');
     await waitUpstream(scenario, 'pg3', 'pg4');
     assert.equal(cluster.postmasterPid('pg3'), pid, 'same postmaster: reloaded, not restarted');
+    await assertStreamingThroughOwnSlots(cluster, 'pg4', ['pg3']);
+    assert.ok(!(await slotsOn(cluster, 'pg1')).some((slot) => slot.slot_name === 'pg3'), `pg3's slot on the master it left is dropped: ${cascaded.details}`);
     await cluster.query('pg1', 'CREATE TABLE remastered AS SELECT 1 AS one');
     assert.ok(await waitForRow(scenario, 'pg3', 'remastered'), 'pg3 receives WAL through pg4');
 
@@ -83,6 +88,8 @@ describe('PostgreSQL 17 in containers: clone, remaster, switchover', { skip, tim
     assert.equal(back.result, 'SUCCESS', back.details);
     await waitUpstream(scenario, 'pg3', 'pg1');
     assert.equal(cluster.postmasterPid('pg3'), pid);
+    await assertStreamingThroughOwnSlots(cluster, 'pg1', ['pg3']);
+    assert.deepEqual(await slotsOn(cluster, 'pg4'), [], `pg3's slot on the replica it left is dropped: ${back.details}`);
   });
 
   it('switches over with remaster and loses no acknowledged commit; the old master rejoins', async () => {
@@ -95,6 +102,8 @@ describe('PostgreSQL 17 in containers: clone, remaster, switchover', { skip, tim
     assert.equal(result.result, 'SUCCESS', result.details);
     assert.equal(hr.getMasterName(), 'pg2');
     for (const replica of ['pg3', 'pg4']) await waitUpstream(scenario, replica, 'pg2');
+    const slots = await assertStreamingThroughOwnSlots(scenario.cluster, 'pg2', ['pg3', 'pg4']);
+    report('pg17 switchover slots', { on_pg2: describeSlots(slots) });
     const commits = await assertCommitsKept(scenario, 'pg2');
     assert.equal(commits.missing, 0, 'zero acknowledged commits lost');
     report('pg17 switchover commits', commits);
@@ -104,6 +113,10 @@ describe('PostgreSQL 17 in containers: clone, remaster, switchover', { skip, tim
     report('pg17 switchover rejoin', { rejoin_ms: since(rejoinAt), method: String(rejoined.method) });
     assert.equal(rejoined.result, 'SUCCESS', rejoined.details);
     await waitUpstream(scenario, 'pg1', 'pg2');
+    const after = await assertStreamingThroughOwnSlots(scenario.cluster, 'pg2', ['pg1', 'pg3', 'pg4']);
+    const onOld = await slotsOn(scenario.cluster, 'pg1');
+    report('pg17 switchover rejoin slots', { on_pg2: describeSlots(after), on_pg1: describeSlots(onOld) });
+    assert.deepEqual(onOld, [], 'the rejoined old master keeps none of its slots as master');
     await assertNoSplitBrain(scenario);
   });
 });
