@@ -390,7 +390,8 @@ export class ActionApi {
       if (!allowReclone) return fail(`${target.name} cannot rejoin without a reclone (${rewindProblem})`);
       this.logger.info(`rejoining ${target.name} by reclone: ${rewindProblem}`, { server: target.name });
       const cloned = await this.cloneUnlocked(target, true, undefined);
-      if (cloned.result !== 'SUCCESS') return fail(`rejoin of ${target.name} failed: ${cloned.details}`, { method });
+      // Both reasons: the reclone's alone hides why the cheaper rewind was not enough.
+      if (cloned.result !== 'SUCCESS') return fail(`rejoin of ${target.name} failed: ${rewindProblem}; the reclone failed too: ${cloned.details}`, { method });
     }
     this.registry.enable(target.name);
     const stale = await this.slots.dropStaleOn(target.name).then(

@@ -55,6 +55,26 @@ describe('restart_cluster on the fake cluster', () => {
     assert.equal([...c.servers.values()].filter((server) => server.pg === 'up' && !server.inRecovery).length, 1, 'one writable master');
   });
 
+  it('a failed rejoin of the old master stops the run at `rejoin`, naming why pg_rewind and the reclone failed; the new master stays', async () => {
+    const c = await open({ clone: true, config: { failover: { use_slots: false } } });
+    c.hooks.rewind = async () => ({ result: 'FAIL', details: 'pg_rewind of pg1 from pg2 failed: could not open file "postgresql.auto.conf" (test)', duration_ms: 1 });
+    c.hooks.clone = async () => ({ result: 'FAIL', details: 'emptying the data directory of pg1 failed (test)', duration_ms: 1 });
+    const result = await restartCluster(c, false, true);
+
+    assert.equal(result.result, 'FAIL', result.details);
+    assert.deepEqual(result.stopped_at, { server: 'pg1', action: 'rejoin' });
+    assert.deepEqual(actions(result).slice(-3), ['checkpoint pg1 SUCCESS', 'switchover pg1 SUCCESS', 'rejoin pg1 FAIL']);
+    assert.match(result.details, /stopped at pg1 \(rejoin\): .*pg_rewind failed: pg_rewind of pg1 from pg2 failed: could not open file "postgresql.auto.conf" \(test\).*emptying the data directory of pg1 failed \(test\)/);
+    assert.deepEqual(c.calls('rewind'), ['pg1']);
+    assert.deepEqual(c.calls('clone'), ['pg1']);
+    const newMaster = result.master;
+    assert.notEqual(newMaster, 'pg1');
+    assert.equal(c.hr.getMasterName(), newMaster);
+    assert.equal(result.restarted.includes('pg1'), false);
+    assert.equal(c.server('pg1').pg, 'down', 'the old master is left down');
+    assert.equal([...c.servers.values()].filter((server) => server.pg === 'up' && !server.inRecovery).length, 1, 'one writable master');
+  });
+
   it('pending_only + switchover with nothing pending on the master: the replicas restart, the master is left alone, no switchover', async () => {
     const c = await open({ servers: [{ name: 'pg1', role: 'master', props: { clone_method: 'clone_basebackup' } }, { name: 'pg2', role: 'replica' }, { name: 'pg3', role: 'replica' }] });
     c.set('pg2', { pendingRestart: ['max_connections'] });

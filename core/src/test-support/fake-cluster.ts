@@ -6,6 +6,8 @@ import { afterEach } from 'node:test';
 import { fail, success } from '@handyrep/plugin-sdk';
 import type {
   Alert,
+  CloneRequest,
+  CloneResult,
   ControlResult,
   FenceResult,
   HrMasterDecision,
@@ -88,6 +90,10 @@ export interface FakeHooks {
   select?: (candidates: readonly ReplicaCandidate[], fallback: () => ReplicaSelection) => ReplicaSelection;
   alert?: (alert: Alert, fallback: Fallback<ReturnDictionary>) => Promise<ReturnDictionary>;
   fence?: (server: string, fallback: Fallback<FenceResult>) => Promise<FenceResult>;
+  /** pg_rewind of a former master (clone plugin); the default makes it a replica of the source, not started. */
+  rewind?: (server: string, fallback: Fallback<CloneResult>) => Promise<CloneResult>;
+  /** A (re)clone (clone plugin); the default makes the target a replica of the source, not started. */
+  clone?: (server: string, fallback: Fallback<CloneResult>) => Promise<CloneResult>;
   hrMaster?: () => Promise<HrMasterDecision>;
   /** Called before every SQL statement is answered (may throw, or wait). */
   sql?: (query: RecordedQuery) => Promise<void> | void;
@@ -103,6 +109,8 @@ export interface FakeClusterOptions {
   fencing?: boolean;
   /** Configure a master_check_method plugin (acting guard) answering through `hooks.hrMaster`. */
   hrMaster?: boolean;
+  /** Configure a clone plugin ([server_defaults] clone_method) answering through `hooks.rewind` and `hooks.clone`. */
+  clone?: boolean;
   /** Put the server file in a subdirectory `state/` (so a test can break the directory). */
   stateSubdir?: boolean;
 }
@@ -129,6 +137,7 @@ const PLUGINS: { kind: PluginKind; name: string; dir: string }[] = [
   { kind: 'alert', name: 'fake_alert', dir: 'fake-alert' },
   { kind: 'fencing', name: 'fake_fencing', dir: 'fake-fencing' },
   { kind: 'hr_master', name: 'fake_hr_master', dir: 'fake-hr-master' },
+  { kind: 'clone', name: 'fake_clone', dir: 'fake-clone' },
 ];
 
 function pluginSource(kind: PluginKind, name: string): string {
@@ -251,6 +260,7 @@ export class FakeCluster {
     const used: PluginKind[] = ['poll', 'replication_status', 'replica_selection', 'control', 'promotion', 'alert'];
     if (this.options.fencing) used.push('fencing');
     if (this.options.hrMaster) used.push('hr_master');
+    if (this.options.clone) used.push('clone');
     const path = (kind: PluginKind): string => pluginPath.get(kind) as string;
     const sections: Record<string, Record<string, string | number | boolean>> = {
       handyrep: {
@@ -271,7 +281,7 @@ export class FakeCluster {
         promotion_timeout: 5,
         ...(this.options.fencing ? { fencing_method: path('fencing') } : {}),
       },
-      server_defaults: { restart_method: path('control'), promotion_method: path('promotion') },
+      server_defaults: { restart_method: path('control'), promotion_method: path('promotion'), ...(this.options.clone ? { clone_method: path('clone') } : {}) },
     };
     for (const [section, values] of Object.entries(this.options.config ?? {})) sections[section] = { ...(sections[section] ?? {}), ...values };
     this.defs.forEach((def) => {
@@ -443,6 +453,16 @@ export class FakeCluster {
             });
           },
         };
+      case 'clone': {
+        const copy = (method: 'rewind' | 'clone') => (request: CloneRequest | { target: string; source: string }) => {
+          this.record(method, request.target, request.source);
+          return this.hook(this.hooks[method], request.target, async (): Promise<CloneResult> => {
+            this.set(request.target, { pg: 'down', inRecovery: true, upstream: request.source });
+            return success(`${request.target} follows ${request.source} (fake ${method})`, { duration_ms: 1 });
+          });
+        };
+        return { clone: copy('clone'), rewind: copy('rewind') };
+      }
       case 'hr_master':
         return {
           check: async (): Promise<HrMasterDecision> => (this.hooks.hrMaster ? this.hooks.hrMaster() : { acting: true, acting_instance: 'me', details: 'fake: acting' }),

@@ -145,7 +145,7 @@ describe('restart_cluster with synchronous_mode = quorum, and a failed rejoin of
     report('failed rejoin: steps', { steps: result.steps.map((step) => `${step.action} ${step.server} ${step.result}`).join(' | '), details: result.details });
     assert.equal(result.result, 'FAIL');
     assert.deepEqual(result.stopped_at, { server: oldMaster, action: 'rejoin' });
-    assert.match(result.details, new RegExp(`stopped at ${oldMaster} \\(rejoin\\)`));
+    assert.match(result.details, new RegExp(`stopped at ${oldMaster} \\(rejoin\\): rejoin of ${oldMaster} failed: .*; the reclone failed too: `));
     assert.equal(result.steps[result.steps.length - 1]?.action, 'rejoin', 'nothing ran after the failed rejoin');
     assert.equal(result.steps.filter((step) => step.action === 'switchover' && step.result === 'SUCCESS').length, 1);
     const newMaster = hr.getMasterName() ?? '';
@@ -162,6 +162,7 @@ describe('restart_cluster with synchronous_mode = quorum, and a failed rejoin of
     assert.equal(postmasterPid(scenario, oldMaster), undefined, `${oldMaster} is not running`);
     assert.equal(postmasterPid(scenario, other), otherPid, `${other} was not restarted after the failure`);
     assert.equal(postmasterPid(scenario, newMaster), masterPid, `${newMaster} was not restarted after the failure`);
+    await waitNames(scenario, newMaster, `ANY 1 ("${other}")`);
     const status = await statusOf(hr);
     assert.equal(status.servers[oldMaster]?.enabled, false, `${oldMaster} stays out of the cluster`);
     report('failed rejoin: afterwards', { new_master: newMaster, streaming: other, old_master_status: `${status.servers[oldMaster]?.status} ${status.servers[oldMaster]?.status_message}`, synchronous_standby_names: await standbyNames(scenario, newMaster) });
