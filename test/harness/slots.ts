@@ -3,6 +3,7 @@
 // never collide. A slot whose owner process is dead is reclaimed, after what
 // its owner left behind (processes, iptables rules, base directory) is removed.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, chmodSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { isAbsolute, join, resolve } from 'node:path';
 import { removeContainersSync } from './docker.js';
 import { cmdline, cwdOf, descendants, isAlive, listProcesses, readStat, run, signal, waitGone } from './proc.js';
@@ -39,6 +40,20 @@ export interface FixedLayout {
 
 /** Marks a base directory made for a fixed layout, so a later claim may remove a dead owner's leftovers. */
 const FIXED_MARKER = '.handyrep-harness';
+
+/**
+ * Removes a cluster's base directory. A test that made a file immutable
+ * (chattr +i, to make pg_rewind and a reclone fail) and was killed before
+ * undoing it leaves a file root cannot delete: clear the flag and retry.
+ */
+export function removeBaseDir(baseDir: string): void {
+  try {
+    rmSync(baseDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  } catch {
+    spawnSync('chattr', ['-R', '-i', baseDir], { stdio: 'ignore', timeout: 30_000 });
+    rmSync(baseDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  }
+}
 
 function ensureRoot(): string {
   const slots = join(HARNESS_ROOT, 'slots');
@@ -132,7 +147,7 @@ async function cleanupStale(addressPrefix: string, owner: SlotOwner | null): Pro
   if (owner?.baseDir) {
     removeContainersSync(owner.baseDir);
     await killProcessesUnder(owner.baseDir);
-    rmSync(owner.baseDir, { recursive: true, force: true });
+    removeBaseDir(owner.baseDir);
   }
   await removeAddressRules(addressPrefix);
 }

@@ -1,12 +1,12 @@
 // Teardown: stops everything a cluster started, by PID, removes its iptables
 // rules, its base directory and its slot. Also a synchronous emergency variant
 // for process 'exit' handlers (no awaiting possible there).
-import { rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import type { Cluster } from './cluster.js';
 import { descendants, isAlive, listProcesses, readStat, signal, waitGone } from './proc.js';
 import { removeContainersSync } from './docker.js';
-import { findProcessesUnder, killProcessesUnder, removeAddressRules } from './slots.js';
+import { findProcessesUnder, killProcessesUnder, removeAddressRules, removeBaseDir } from './slots.js';
+
 
 export interface TeardownReport {
   /** Every PID the harness knew of when teardown began. */
@@ -83,7 +83,7 @@ export async function teardownCluster(c: Cluster): Promise<TeardownReport> {
 
   const survivors = await waitGone([...pids].filter((p) => p !== process.pid), 3_000);
   if (survivors.length > 0) errors.push(`still alive after teardown: ${survivors.join(', ')}`);
-  await step('base dir', async () => rmSync(c.baseDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }));
+  await step('base dir', async () => removeBaseDir(c.baseDir));
   c.slot.release();
   const report = { pids: [...pids], survivors, baseDir: c.baseDir, errors, ms: Date.now() - started };
   if (errors.length > 0) process.stderr.write(`harness teardown of ${c.baseDir}: ${errors.join('; ')}\n`);
@@ -122,7 +122,7 @@ export function emergencyTeardownSync(c: Cluster): void {
       }
     }
     if (c.launcher.kind === 'docker') removeContainersSync(c.baseDir);
-    rmSync(c.baseDir, { recursive: true, force: true });
+    removeBaseDir(c.baseDir);
     c.slot.release();
   } catch (err) {
     process.stderr.write(`harness emergency teardown of ${c.baseDir} failed: ${String(err)}\n`);
