@@ -141,12 +141,26 @@ describe('npm run sandbox', { timeout: 90_000 }, () => {
     );
     for (const [name, s] of Object.entries(servers)) assert.equal(s.status, 'healthy', `${name}: ${JSON.stringify(s)}`);
     assert.equal((await call('/get_master_name')).json, 'pg1');
+    // use_slots is on (handyrep.conf.example): each replica streams through its own slot, shown by get_status.
+    const slots = await waitUntil(
+      'an active slot for each replica in get_status',
+      async () => {
+        const cluster = ((await call('/get_status', basic('read', printed.read))).json as { cluster: { replication_slots?: { slot_name: string; server: string | null; active: boolean }[] } }).cluster;
+        const active = (cluster.replication_slots ?? []).filter((slot) => slot.active).map((slot) => `${slot.slot_name}:${String(slot.server)}`);
+        return active.length === 2 ? active.sort() : undefined;
+      },
+      10_000,
+      200,
+    );
+    assert.deepEqual(slots, ['pg2:pg2', 'pg3:pg3']);
   });
 
   it('the printed command line answers get_status through the daemon (run from where the sandbox was started)', () => {
     const cli = shell(printed.cli, repoRoot);
     assert.equal(cli.code, 0, `${cli.stdout}\n${cli.stderr}`);
     assert.match(cli.stdout, /\npg1\s+master\s+127\.0\.10\.1\s+yes\s/);
+    assert.match(cli.stdout, /\nsynchronous standbys: ANY 1 \(pg2, pg3\)\n/, 'the synchronous set is shown');
+    assert.match(cli.stdout, /\nslot\s+server\s+active\s+retained WAL bytes\n[- ]+\npg2\s+pg2\s+yes\s+\d+\npg3\s+pg3\s+yes\s+\d+/, 'the slots are shown');
   });
 
   it('writes handyrep.conf.example, with passwords of its own', () => {
