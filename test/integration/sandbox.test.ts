@@ -217,6 +217,38 @@ describe('npm run sandbox', { timeout: 90_000 }, () => {
     assert.equal(writes, `127.0.10.${newMaster.slice(2)}`);
   });
 
+  it("reports a restart of the master as a restart, not a failover, and prints the new postmaster's kill command", async () => {
+    const master = (await call('/get_master_name')).json;
+    assert.equal(typeof master, 'string');
+    const before = out.length;
+    // Right after the failover another action (its remaster) may still hold the action lock: retry while refused.
+    const restarted = await waitUntil(
+      `restart ${String(master)} to succeed`,
+      async () => {
+        const response = await fetch(`${printed.url}/restart`, {
+          method: 'POST',
+          headers: { authorization: basic('admin', printed.admin), 'content-type': 'application/json' },
+          body: JSON.stringify({ servername: master }),
+          signal: AbortSignal.timeout(30_000),
+        });
+        const answer = (await response.json()) as { result: string; details: string };
+        if (answer.result !== 'SUCCESS') console.log(`# restart refused, retrying: ${answer.details}`);
+        return answer.result === 'SUCCESS' ? answer : undefined;
+      },
+      20_000,
+      500,
+    );
+    assert.equal(restarted.result, 'SUCCESS');
+    const pid = await waitUntil(
+      'the restart line',
+      () => /is the master again, restarted \(postmaster pid (\d+)\); no failover\n.*fail over: kill -9 (\d+) /.exec(out.slice(before))?.[2],
+      10_000,
+    ).catch((error: unknown) => assert.fail(`${String(error)}; the sandbox printed:\n${out.slice(before)}`));
+    assert.ok(isAlive(Number(pid)), `the printed postmaster ${pid} runs`);
+    assert.doesNotMatch(out.slice(before), /failover: /, 'no failover reported');
+    assert.equal((await call('/get_master_name')).json, master);
+  });
+
   it('on SIGINT stops the daemon, removes the cluster and exits 0', async () => {
     const slotDir = join(HARNESS_ROOT, 'slots', 'fixed-127.0.10');
     assert.ok(existsSync(BASE_DIR) && existsSync(slotDir));
