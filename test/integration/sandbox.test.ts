@@ -141,12 +141,26 @@ describe('npm run sandbox', { timeout: 90_000 }, () => {
     );
     for (const [name, s] of Object.entries(servers)) assert.equal(s.status, 'healthy', `${name}: ${JSON.stringify(s)}`);
     assert.equal((await call('/get_master_name')).json, 'pg1');
+    // use_slots is on (handyrep.conf.example): each replica streams through its own slot, shown by get_status.
+    const slots = await waitUntil(
+      'an active slot for each replica in get_status',
+      async () => {
+        const cluster = ((await call('/get_status', basic('read', printed.read))).json as { cluster: { replication_slots?: { slot_name: string; server: string | null; active: boolean }[] } }).cluster;
+        const active = (cluster.replication_slots ?? []).filter((slot) => slot.active).map((slot) => `${slot.slot_name}:${String(slot.server)}`);
+        return active.length === 2 ? active.sort() : undefined;
+      },
+      10_000,
+      200,
+    );
+    assert.deepEqual(slots, ['pg2:pg2', 'pg3:pg3']);
   });
 
   it('the printed command line answers get_status through the daemon (run from where the sandbox was started)', () => {
     const cli = shell(printed.cli, repoRoot);
     assert.equal(cli.code, 0, `${cli.stdout}\n${cli.stderr}`);
     assert.match(cli.stdout, /\npg1\s+master\s+127\.0\.10\.1\s+yes\s/);
+    assert.match(cli.stdout, /\nsynchronous standbys: ANY 1 \(pg2, pg3\)\n/, 'the synchronous set is shown');
+    assert.match(cli.stdout, /\nslot\s+server\s+active\s+retained WAL bytes\n[- ]+\npg2\s+pg2\s+yes\s+\d+\npg3\s+pg3\s+yes\s+\d+/, 'the slots are shown');
   });
 
   it('writes handyrep.conf.example, with passwords of its own', () => {
@@ -201,6 +215,38 @@ describe('npm run sandbox', { timeout: 90_000 }, () => {
       250,
     );
     assert.equal(writes, `127.0.10.${newMaster.slice(2)}`);
+  });
+
+  it("reports a restart of the master as a restart, not a failover, and prints the new postmaster's kill command", async () => {
+    const master = (await call('/get_master_name')).json;
+    assert.equal(typeof master, 'string');
+    const before = out.length;
+    // Right after the failover another action (its remaster) may still hold the action lock: retry while refused.
+    const restarted = await waitUntil(
+      `restart ${String(master)} to succeed`,
+      async () => {
+        const response = await fetch(`${printed.url}/restart`, {
+          method: 'POST',
+          headers: { authorization: basic('admin', printed.admin), 'content-type': 'application/json' },
+          body: JSON.stringify({ servername: master }),
+          signal: AbortSignal.timeout(30_000),
+        });
+        const answer = (await response.json()) as { result: string; details: string };
+        if (answer.result !== 'SUCCESS') console.log(`# restart refused, retrying: ${answer.details}`);
+        return answer.result === 'SUCCESS' ? answer : undefined;
+      },
+      20_000,
+      500,
+    );
+    assert.equal(restarted.result, 'SUCCESS');
+    const pid = await waitUntil(
+      'the restart line',
+      () => /is the master again, restarted \(postmaster pid (\d+)\); no failover\n.*fail over: kill -9 (\d+) /.exec(out.slice(before))?.[2],
+      10_000,
+    ).catch((error: unknown) => assert.fail(`${String(error)}; the sandbox printed:\n${out.slice(before)}`));
+    assert.ok(isAlive(Number(pid)), `the printed postmaster ${pid} runs`);
+    assert.doesNotMatch(out.slice(before), /failover: /, 'no failover reported');
+    assert.equal((await call('/get_master_name')).json, master);
   });
 
   it('on SIGINT stops the daemon, removes the cluster and exits 0', async () => {

@@ -158,8 +158,17 @@ function watchMaster(cluster: Cluster, daemon: Daemon): () => void {
         console.log(`${time()}  ${master}'s postmaster (pid ${masterPid}) is gone; HandyRep is checking the master...`);
       }
       const now = daemon.hr.getMasterName();
+      const restartedPid = master !== null && now === master && diedAt !== null ? cluster.postmasterPid(master) : null;
+      if (restartedPid !== null && restartedPid !== masterPid) {
+        // A restart (restart, restart_cluster, restart_master after a crash): the same master, a new postmaster.
+        console.log(`${time()}  ${master} is the master again, restarted (postmaster pid ${restartedPid}); no failover`);
+        console.log(`${time()}  fail over: kill -9 ${restartedPid}   (${master}'s postmaster)`);
+        masterPid = restartedPid;
+        diedAt = null;
+      }
       if (now !== master) {
-        const took = diedAt === null ? '' : ` ${((Date.now() - diedAt) / 1000).toFixed(1)} s after the kill`;
+        // "stopped", not "killed": a planned switchover stops the old master too.
+        const took = diedAt === null ? '' : ` ${((Date.now() - diedAt) / 1000).toFixed(1)} s after its postmaster stopped`;
         console.log(`${time()}  failover: ${now ?? 'nobody'} is the master now (was ${master})${took}`);
         const status = await daemon.hr.getStatus();
         if ('servers' in status) {
@@ -269,6 +278,12 @@ async function main(): Promise<void> {
       // multi_pgbouncer routes the _ro aliases by the replicas' last status: verify first.
       const verified = await hr.verifyAll();
       if (verified.result !== 'SUCCESS') throw new Error(`verify_all: ${verified.result}: ${verified.details}`);
+      // The harness copied the replicas without slots; remaster to the master adopts them (use_slots is
+      // on), as a HandyRep clone would have made them, so get_status shows each replica's slot.
+      for (const replica of cluster.replicas) {
+        const adopted = await hr.remaster(replica.name);
+        if (adopted.result !== 'SUCCESS') throw new Error(`remaster ${replica.name}: ${adopted.result}: ${adopted.details}`);
+      }
       const proxies = await hr.connectionProxyInit();
       if (proxies.result !== 'SUCCESS') throw new Error(`connection_proxy_init: ${proxies.result}: ${proxies.details}`);
       const through = await cluster.query<{ r: boolean }>(bouncer, 'SELECT pg_is_in_recovery() AS r', [], { timeoutMs: 3000 });

@@ -91,4 +91,16 @@ describe('restart_cluster on the fake cluster', () => {
     assert.equal(c.hr.getMasterName(), 'pg1');
     assert.match(result.details, /master pg1 skipped \(no setting pending a restart/);
   });
+
+  it("pending_only, master restarted in place: each restart step, the master's too, names the settings that were pending", async () => {
+    const c = await open();
+    c.set('pg1', { pendingRestart: ['max_connections'] });
+    c.set('pg2', { pendingRestart: ['max_connections'] });
+    const result = await restartCluster(c, true, false);
+
+    assert.equal(result.result, 'SUCCESS', result.details);
+    const restarts = result.steps.filter((step) => step.action === 'restart');
+    assert.deepEqual(restarts.map((step) => step.server), ['pg2', 'pg1']);
+    for (const step of restarts) assert.match(step.details, /\(settings pending a restart: max_connections\)$/, `${step.server}: ${step.details}`);
+  });
 });

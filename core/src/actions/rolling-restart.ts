@@ -112,7 +112,7 @@ export class RollingRestart {
     });
     if (!plan?.start) return this.finish(log, [], 'FAIL', log.steps[log.steps.length - 1]?.details ?? 'refused');
     for (const replica of plan.replicas) {
-      const done = (await log.run(replica.server, 'restart', () => this.restartReplica(replica.server, replica.reasons))) && (await log.run(replica.server, 'catch_up', () => this.waitCaughtUp(master.name, [replica.server])));
+      const done = (await log.run(replica.server, 'restart', () => this.restartServer(replica.server, replica.reasons))) && (await log.run(replica.server, 'catch_up', () => this.waitCaughtUp(master.name, [replica.server])));
       if (!done) {
         return this.finish(log, plan.skipped, 'FAIL', `stopped at ${replica.server}: ${log.steps[log.steps.length - 1]?.details ?? ''}; the master ${master.name} was not touched`);
       }
@@ -125,7 +125,8 @@ export class RollingRestart {
     return this.finish(log, plan.skipped, 'SUCCESS', `rolling restart done: ${summary}; ${masterText}`);
   }
 
-  private async restartReplica(name: string, reasons: string[]): Promise<ReturnDictionary> {
+  /** Restarts one server; its step's details say why it was restarted (the settings pending, other binaries). */
+  private async restartServer(name: string, reasons: string[]): Promise<ReturnDictionary> {
     const restarted = await this.actions.restartHeld(name);
     return { result: restarted.result, details: `${restarted.details} (${reasons.join('; ')})` };
   }
@@ -137,7 +138,7 @@ export class RollingRestart {
     if (!(await log.run(master, 'checkpoint', () => this.checkpoint(master)))) return false;
     const replicas = this.registry.byRole('replica').map((replica) => replica.name);
     if (plan.action === 'restart') {
-      if (!(await log.run(master, 'restart', () => this.actions.restartHeld(master)))) return false;
+      if (!(await log.run(master, 'restart', () => this.restartServer(master, plan.reasons)))) return false;
       log.restarted.push(master);
       return replicas.length === 0 || log.run(master, 'catch_up', () => this.waitCaughtUp(master, replicas));
     }

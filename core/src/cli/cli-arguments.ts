@@ -30,6 +30,15 @@ export function isObjectParam(param: ApiParameter): boolean {
 }
 
 /**
+ * True for an optional positional parameter, which may also be given as
+ * `--name value`: `manual_failover --at TIME` schedules a switchover to the
+ * best candidate, which positionally would need the newmaster before it.
+ */
+export function isNamedOption(param: ApiParameter): boolean {
+  return !param.required && !isFlag(param) && !isObjectParam(param);
+}
+
+/**
  * The parameters given as positional arguments, in the table's order.
  * get_setting is the exception: its optional category comes before the
  * required setting, so its first argument is the setting when alone (see settingArgs).
@@ -157,7 +166,11 @@ export function buildCall(fn: ApiFunction, raw: RawInvocation): FunctionCall {
   }
   const args: Record<string, unknown> = {};
   positionalParams(fn).forEach((param, index) => {
-    const given = raw.positionals[index];
+    const named = isNamedOption(param) ? raw.options[param.name] : undefined;
+    if (typeof named === 'string' && typeof raw.positionals[index] === 'string') {
+      throw new UsageError(`${param.name} given twice, as an argument and as --${param.name}; give it once`);
+    }
+    const given = typeof named === 'string' ? named : raw.positionals[index];
     let value: unknown = typeof given === 'string' ? convertValue(param, given) : undefined;
     if (isObjectParam(param)) {
       const pairs = raw.options['set'];

@@ -48,6 +48,16 @@ describe('subcommands generated from the API table', () => {
     assert.deepEqual((await parse(['read_log', '5'])).args, { numlines: 5 });
   });
 
+  it('takes an optional argument by name too, so an earlier one can be left out', async () => {
+    assert.deepEqual((await parse(['manual_failover', '--at', '2026-12-05T02:00:00Z'])).args, { at: '2026-12-05T02:00:00Z' });
+    assert.deepEqual((await parse(['manual_failover', 'pg2', '--at', '2026-12-05T02:00:00Z'])).args, { newmaster: 'pg2', at: '2026-12-05T02:00:00Z' });
+    assert.deepEqual((await parse(['read_log', '--numlines', '7'])).args, { numlines: 7 });
+    const calls: FunctionCall[] = [];
+    await assert.rejects(program(calls).parseAsync(['read_log', '5', '--numlines', '7'], { from: 'user' }), /^UsageError: read_log: numlines given twice, as an argument and as --numlines/);
+    await assert.rejects(program(calls).parseAsync(['remaster', 'pg3', '--newmaster', 'bad name'], { from: 'user' }), /^UsageError: remaster: newmaster must match pattern/);
+    assert.equal(calls.length, 0);
+  });
+
   it('refuses bad values before the runner is called', async () => {
     const calls: FunctionCall[] = [];
     await assert.rejects(program(calls).parseAsync(['read_log', 'many'], { from: 'user' }), (err: unknown) => err instanceof UsageError && /^read_log: numlines must be an integer/.test(err.message));

@@ -1,7 +1,7 @@
 import { Argument, Command, Option } from 'commander';
 import { API_FUNCTIONS } from '../api/api-functions.js';
 import type { ApiFunction } from '../api/api-functions.js';
-import { buildCall, isFlag, isObjectParam, positionalParams } from './cli-arguments.js';
+import { buildCall, isFlag, isNamedOption, isObjectParam, positionalParams } from './cli-arguments.js';
 import type { FunctionCall } from './cli-arguments.js';
 import { UsageError } from './usage-error.js';
 
@@ -34,6 +34,9 @@ export function functionCommand(fn: ApiFunction, run: CallRunner): Command {
       // Object parameters may come from --set alone, so commander must not insist on them.
       const required = param.required && !isObjectParam(param);
       command.addArgument(new Argument(required ? `<${param.name}>` : `[${param.name}]`, param.description));
+      if (isNamedOption(param)) {
+        command.addOption(new Option(`--${param.name} <${param.name}>`, `the argument ${param.name} by name, so an earlier optional one can be left out`));
+      }
       if (isObjectParam(param)) {
         command.addOption(new Option('--set <key=value>', `one property of ${param.name} (repeatable; merged over the JSON object)`).argParser(collect));
       }

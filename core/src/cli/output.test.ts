@@ -17,6 +17,22 @@ describe('human output', () => {
     assert.doesNotMatch(text, /retained WAL/);
   });
 
+  it("shows the synchronous standby set under the cluster line and each replica's lag", () => {
+    const text = renderHuman({
+      cluster: { status: 'healthy', status_no: 1, status_ts: 't', status_message: '', synchronous_standbys: 'ANY 1 (pg2, pg3)' },
+      servers: {
+        pg1: { hostname: 'h1', enabled: true, role: 'master', status: 'healthy', status_no: 1, status_ts: 't1', status_message: 'ok' },
+        pg2: { hostname: 'h2', enabled: true, role: 'replica', status: 'lagged', status_no: 2, status_ts: 't2', status_message: 'behind', lag_mb: 17 },
+      },
+    });
+    assert.match(text, /^cluster: healthy \(1\)\nsynchronous standbys: ANY 1 \(pg2, pg3\)\n/);
+    assert.match(text, /server\s+role\s+host\s+enabled\s+status\s+lag MB\s+checked\s+message\n/);
+    assert.match(text, /\npg1\s+master\s+h1\s+yes\s+healthy \(1\)\s+t1\s+ok\n/);
+    assert.match(text, /\npg2\s+replica\s+h2\s+yes\s+lagged \(2\)\s+17\s+t2\s+behind$/);
+    const withoutSync = renderHuman({ cluster: { status: 'healthy', status_no: 1, status_ts: 't', status_message: '' }, servers: {} });
+    assert.doesNotMatch(withoutSync, /synchronous/);
+  });
+
   it("adds a table of the master's replication slots when get_status has any", () => {
     const text = renderHuman({
       cluster: {

@@ -88,7 +88,11 @@ export function renderServerInfo(servers: Record<string, Row>): string {
   return renderTable(['property', ...names], properties.map((key) => [key, ...names.map((name) => cell(servers[name]?.[key]))]));
 }
 
-/** get_status: the cluster line, a table of servers and, when the master has any, one of its replication slots. */
+/**
+ * get_status: the cluster line, the synchronous standby set and a pending
+ * switchover when there are, a table of servers (with each replica's lag) and,
+ * when the master has any, one of its replication slots.
+ */
 export function renderStatus(status: Row): string {
   const cluster = status['cluster'] as Row;
   const servers = status['servers'] as Record<string, Row>;
@@ -98,6 +102,8 @@ export function renderStatus(status: Row): string {
     String(server['hostname']),
     server['enabled'] ? 'yes' : 'no',
     `${String(server['status'])} (${String(server['status_no'])})`,
+    // Empty, not 0, when unmeasured: a replica without a recent measurement is not known to be caught up.
+    typeof server['lag_mb'] === 'number' ? String(server['lag_mb']) : '',
     String(server['status_ts'] || '-'),
     String(server['status_message'] || ''),
   ]);
@@ -106,9 +112,10 @@ export function renderStatus(status: Row): string {
   const scheduled = isRecord(cluster['scheduled_switchover']) ? cluster['scheduled_switchover'] : undefined;
   return [
     `cluster: ${String(cluster['status'])} (${String(cluster['status_no'])})${cluster['status_message'] ? ` — ${String(cluster['status_message'])}` : ''}`,
+    ...(typeof cluster['synchronous_standbys'] === 'string' ? [`synchronous standbys: ${cluster['synchronous_standbys']}`] : []),
     ...(scheduled ? [`scheduled switchover: ${String(scheduled['master'])} → ${cell(scheduled['newmaster'] ?? 'best candidate')} at ${String(scheduled['at'])} (cancel_switchover cancels it)`] : []),
     '',
-    renderTable(['server', 'role', 'host', 'enabled', 'status', 'checked', 'message'], rows),
+    renderTable(['server', 'role', 'host', 'enabled', 'status', 'lag MB', 'checked', 'message'], rows),
     ...(slotRows.length === 0 ? [] : ['', renderTable(['slot', 'server', 'active', 'retained WAL bytes'], slotRows)]),
   ].join('\n');
 }
