@@ -197,6 +197,7 @@
     if (!data) return;
     renderCluster();
     renderServers();
+    renderSlots();
     renderFailoverTargets();
     renderLog();
     renderButtons();
@@ -220,6 +221,9 @@
       : '';
     $('pause-button').hidden = since !== '';
     $('resume-button').hidden = since === '';
+    const sync = typeof cluster.synchronous_standbys === 'string' ? cluster.synchronous_standbys : '';
+    $('sync-fact').hidden = sync === '';
+    $('sync-standbys').textContent = sync;
     const scheduled = cluster.scheduled_switchover && typeof cluster.scheduled_switchover.at === 'string' ? cluster.scheduled_switchover : null;
     $('scheduled').hidden = !scheduled;
     $('scheduled').textContent = scheduled
@@ -277,6 +281,36 @@
       });
       while (tbody.children.length > ordered.length) tbody.lastElementChild.remove();
     }
+  }
+
+  /** Bytes as the largest unit that keeps the number at or above 1. */
+  function formatBytes(bytes) {
+    const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+  }
+
+  /** The master's replication slots (use_slots), hidden when get_status has none to show. */
+  function renderSlots() {
+    const slots = Array.isArray(data.status.cluster.replication_slots) ? data.status.cluster.replication_slots : null;
+    $('slots-panel').hidden = slots === null;
+    if (slots === null) return;
+    const tbody = $('slots').tBodies[0];
+    if (slots.length === 0) {
+      tbody.replaceChildren(el('tr', {}, el('td', { colspan: '4', class: 'empty' }, 'No slots on the master.')));
+      return;
+    }
+    tbody.replaceChildren(...slots.map((slot) => el('tr', { 'data-slot': String(slot.slot_name) },
+      el('th', { scope: 'row', class: 'mono' }, String(slot.slot_name)),
+      el('td', {}, slot.server ? String(slot.server) : el('span', { class: 'empty', title: 'not the slot of any server HandyRep knows: never dropped by HandyRep' }, 'none')),
+      el('td', {}, slot.active ? 'yes' : 'no'),
+      el('td', { class: 'mono' }, typeof slot.retained_wal_bytes === 'number' ? formatBytes(slot.retained_wal_bytes) : '–'),
+    )));
   }
 
   function serverRow(name, server) {

@@ -222,6 +222,22 @@ describe('dashboard', () => {
     assert.equal(daemon.hr.getMasterName(), 'pg1');
   });
 
+  it("shows the master's replication slots; no synchronous line while synchronous_mode is off", async () => {
+    assert.equal(await page.locator('#sync-fact').isVisible(), false);
+    await cluster.psql('pg1', "SELECT pg_create_physical_replication_slot('dashboard_probe', true)");
+    try {
+      const row = page.locator('tr[data-slot="dashboard_probe"]');
+      await row.waitFor({ state: 'visible', timeout: 20_000 });
+      const cells = await row.locator('td').allTextContents();
+      assert.equal(cells[0]?.trim(), 'none', 'a slot of no server');
+      assert.equal(cells[1]?.trim(), 'no', 'not active');
+      assert.match(cells[2]?.trim() ?? '', /^\d+(\.\d)? (bytes|kB|MB)$/, `retained WAL shown: ${cells[2]}`);
+    } finally {
+      await cluster.psql('pg1', "SELECT pg_drop_replication_slot('dashboard_probe')");
+    }
+    await page.locator('tr[data-slot="dashboard_probe"]').waitFor({ state: 'detached', timeout: 20_000 });
+  });
+
   it('runs per-server actions from the row, naming the server in the confirmation', async () => {
     await act(`${cell('pg3', 'actions')} button[data-action="enable"]`, 'Enable pg3', true);
     assert.match(await result(), /^Enable pg3: SUCCESS/);
