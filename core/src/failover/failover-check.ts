@@ -160,7 +160,10 @@ export class FailoverCheck {
   private async maintainSlots(): Promise<void> {
     const result = await this.slots.upkeep((work) => this.lock.run('dropping replication slots', work, { brief: true }));
     if (result.result === 'FAIL') this.logger.warn(result.details, { component: 'slots' });
-    else if (result.slots) await this.slotAdoption.adopt(result.slots, (label, work) => this.lock.run(label, work, { brief: true }));
+    if (!result.slots) return;
+    const adopted = await this.slotAdoption.adopt(result.slots, (label, work) => this.lock.run(label, work, { brief: true }));
+    // get_status shows the adopted slots active now, not one check later.
+    if (adopted.length > 0) await this.slots.upkeep((work) => this.lock.run('dropping replication slots', work, { brief: true }));
   }
 
   /**

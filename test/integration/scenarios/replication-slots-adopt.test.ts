@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { StatusDictionary } from '@handyrep/core';
 import { FAST_FAILOVER, openScenario, report, waitFor } from './scenario-support.js';
 import type { Scenario } from './scenario-support.js';
 import { assertStreamingThroughOwnSlots, describeSlots, receiverSlot, slotsOn } from './slot-support.js';
@@ -57,6 +58,9 @@ describe('replicas streaming without their slot get it from the periodic check (
     assert.deepEqual({ pg2: cluster.postmasterPid('pg2'), pg3: cluster.postmasterPid('pg3') }, pids, 'no replica was restarted');
     assert.equal(adoptedLines(scenario, 'pg2'), 1);
     assert.equal(adoptedLines(scenario, 'pg3'), 1);
+    const status = (await hr.getStatus()) as StatusDictionary;
+    const shown = (status.cluster.replication_slots ?? []).filter((slot) => slot.active).map((slot) => `${slot.slot_name}:${String(slot.server)}`);
+    assert.deepEqual(shown.sort(), ['pg2:pg2', 'pg3:pg3'], 'get_status shows the adopted slots active after that same check');
     report('slots: adopted at the first check', { check_ms: checkMs, slots: describeSlots(slots) });
   });
 
