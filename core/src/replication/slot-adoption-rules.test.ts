@@ -47,8 +47,8 @@ describe('whether a replica streams from the master without its slot', () => {
     assert.equal(streamsWithoutSlot(receiver({ slot_name: 'pg2' }), MASTER, 'pg2'), false);
   });
 
-  it('no: not streaming (no receiver, starting up) or streaming from another server (cascading)', () => {
-    assert.equal(streamsWithoutSlot(undefined, MASTER, 'pg2'), false);
+  it('no: not streaming (starting up, waiting) or streaming from another server (cascading)', () => {
+    assert.equal(streamsWithoutSlot(receiver({ status: 'waiting' }), MASTER, 'pg2'), false);
     assert.equal(streamsWithoutSlot(receiver({ status: 'starting' }), MASTER, 'pg2'), false);
     assert.equal(streamsWithoutSlot(receiver({ sender_host: '127.0.0.2' }), MASTER, 'pg2'), false);
     assert.equal(streamsWithoutSlot(receiver({ sender_port: 5433 }), MASTER, 'pg2'), false);

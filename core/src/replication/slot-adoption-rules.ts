@@ -38,8 +38,8 @@ export interface WalReceiver {
  * replica that does not stream, or streams from another replica (cascading),
  * is left alone: its upstream is remaster's business, not housekeeping's.
  */
-export function streamsWithoutSlot(receiver: WalReceiver | undefined, master: { hostname: string; port: number }, slot: string): boolean {
-  if (receiver?.status !== 'streaming') return false;
+export function streamsWithoutSlot(receiver: WalReceiver, master: { hostname: string; port: number }, slot: string): boolean {
+  if (receiver.status !== 'streaming') return false;
   if (receiver.sender_host !== master.hostname || receiver.sender_port !== master.port) return false;
   return (receiver.slot_name ?? '') !== slot;
 }

@@ -21,7 +21,10 @@ const CONFIRM_POLL_MS = 200;
 /** PostgreSQL 13 restarts the WAL receiver when primary_slot_name changes on reload; older servers read it only at start. */
 const RELOADS_SLOT_NAME = 130000;
 
-const READ_RECEIVER = 'SELECT status, sender_host, sender_port, slot_name FROM pg_stat_wal_receiver';
+const READ_RECEIVER = "SELECT status, sender_host, sender_port, slot_name, current_setting('server_version_num') AS version FROM pg_stat_wal_receiver";
+
+/** A replica's WAL receiver, and its server's version. */
+type ReceiverOnServer = WalReceiver & { version: number };
 
 /** Runs `work` under the action lock as brief housekeeping, as `label`. */
 export type BriefLock = <T>(label: string, work: () => Promise<T>) => Promise<T>;
@@ -74,13 +77,18 @@ export class SlotAdoption {
     const adopted: string[] = [];
     for (const candidate of candidates) {
       const receiver = await this.receiverOf(candidate.name);
+      // Not answering now: asked again at the next check, and an episode already reported stays reported.
+      if (receiver === undefined) continue;
       if (!streamsWithoutSlot(receiver, master, candidate.slot)) {
         this.reported.delete(candidate.name);
         continue;
       }
       let outcome: Outcome;
       try {
-        outcome = await locked(`giving ${candidate.name} its replication slot`, () => this.adoptOne(candidate.name, candidate.slot, master, receiver?.slot_name ?? ''));
+        outcome =
+          receiver.version < RELOADS_SLOT_NAME
+            ? { adopted: false, restartNeeded: true, reason: `PostgreSQL ${receiver.version} reads primary_slot_name only at start: set primary_slot_name = '${candidate.slot}' and restart ${candidate.name}, or remaster it` }
+            : await locked(`giving ${candidate.name} its replication slot`, () => this.adoptOne(candidate.name, candidate.slot, master, receiver.slot_name ?? ''));
       } catch (err) {
         if (hasErrorCode(err, ErrorCodes.ACTION_IN_PROGRESS)) {
           this.logger.debug(`${candidate.name} streams without its slot; left to the next check: ${errorMessage(err)}`, { component: 'slots', server: candidate.name });
@@ -99,25 +107,20 @@ export class SlotAdoption {
     return adopted;
   }
 
-  private async receiverOf(replica: string): Promise<WalReceiver | undefined> {
+  private async receiverOf(replica: string): Promise<ReceiverOnServer | undefined> {
     try {
-      const rows = await this.sql.query<{ status: string; sender_host: string | null; sender_port: number | null; slot_name: string | null }>(this.quickTarget(replica), READ_RECEIVER);
+      const rows = await this.sql.query<{ status: string; sender_host: string | null; sender_port: number | null; slot_name: string | null; version: string }>(this.quickTarget(replica), READ_RECEIVER);
       const row = rows[0];
-      return row ? { ...row, sender_port: row.sender_port === null ? null : Number(row.sender_port) } : undefined;
+      return row ? { ...row, sender_port: row.sender_port === null ? null : Number(row.sender_port), version: Number(row.version) } : undefined;
     } catch {
-      // A replica that does not answer now is asked again at the next check.
       return undefined;
     }
   }
 
   private async adoptOne(replica: string, slot: string, master: ServerDefinition, previousSlot: string): Promise<Outcome> {
     const target = boundedSqlTarget(replica, this.loaded.config.handyrep);
-    const rows = await this.sql.query<{ version: string; in_recovery: boolean }>(target, "SELECT current_setting('server_version_num') AS version, pg_is_in_recovery() AS in_recovery");
-    const row = rows[0];
-    if (!row?.in_recovery) return { adopted: false, reason: `${replica} is not in recovery` };
-    if (Number(row.version) < RELOADS_SLOT_NAME) {
-      return { adopted: false, restartNeeded: true, reason: `PostgreSQL ${row.version} reads primary_slot_name only at start: set primary_slot_name = '${slot}' and restart ${replica}, or remaster it` };
-    }
+    const rows = await this.sql.query<{ in_recovery: boolean }>(target, 'SELECT pg_is_in_recovery() AS in_recovery');
+    if (rows[0]?.in_recovery !== true) return { adopted: false, reason: `${replica} is not in recovery` };
     // The slot exists before the replica names it: a replica pointed at a missing slot cannot stream.
     await this.slots.ensure(master.name, [replica]);
     await this.setSlotName(target, slot);
