@@ -278,12 +278,7 @@ async function main(): Promise<void> {
       // multi_pgbouncer routes the _ro aliases by the replicas' last status: verify first.
       const verified = await hr.verifyAll();
       if (verified.result !== 'SUCCESS') throw new Error(`verify_all: ${verified.result}: ${verified.details}`);
-      // The harness copied the replicas without slots; remaster to the master adopts them (use_slots is
-      // on), as a HandyRep clone would have made them, so get_status shows each replica's slot.
-      for (const replica of cluster.replicas) {
-        const adopted = await hr.remaster(replica.name);
-        if (adopted.result !== 'SUCCESS') throw new Error(`remaster ${replica.name}: ${adopted.result}: ${adopted.details}`);
-      }
+      // The harness copied the replicas without slots: the daemon's first healthy check gives each its slot (use_slots is on).
       const proxies = await hr.connectionProxyInit();
       if (proxies.result !== 'SUCCESS') throw new Error(`connection_proxy_init: ${proxies.result}: ${proxies.details}`);
       const through = await cluster.query<{ r: boolean }>(bouncer, 'SELECT pg_is_in_recovery() AS r', [], { timeoutMs: 3000 });

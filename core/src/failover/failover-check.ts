@@ -27,6 +27,7 @@ import { FormerMasters } from './former-masters.js';
 import { DetachedMembers } from './detached-members.js';
 import { SyncStandbys } from '../replication/sync-standbys.js';
 import { ReplicationSlots } from '../replication/replication-slots.js';
+import { SlotAdoption } from '../replication/slot-adoption.js';
 import { formatStatusTimestamp } from '../status/status-time.js';
 import type { StateStore } from '../state/state-store.js';
 
@@ -84,6 +85,7 @@ export class FailoverCheck {
     @inject(Tokens.stateStore) stateStore: StateStore,
     @inject(ReplicationSlots) private readonly slots: ReplicationSlots,
     @inject(DetachedMembers) private readonly detachedMembers: DetachedMembers,
+    @inject(SlotAdoption) private readonly slotAdoption: SlotAdoption,
   ) {
     this.journal = new JournalStore(registry, stateStore);
   }
@@ -150,10 +152,18 @@ export class FailoverCheck {
     if (result.result === 'FAIL') this.logger.warn(result.details, { component: 'sync' });
   }
 
-  /** Drops the master's slots the rules say to drop (slot_retention_hours, removed servers) and refreshes their figures. */
+  /**
+   * Drops the master's slots the rules say to drop (slot_retention_hours,
+   * removed servers), refreshes their figures, then gives replicas that
+   * stream without their slot their slot.
+   */
   private async maintainSlots(): Promise<void> {
     const result = await this.slots.upkeep((work) => this.lock.run('dropping replication slots', work, { brief: true }));
     if (result.result === 'FAIL') this.logger.warn(result.details, { component: 'slots' });
+    if (!result.slots) return;
+    const adopted = await this.slotAdoption.adopt(result.slots, (label, work) => this.lock.run(label, work, { brief: true }));
+    // get_status shows the adopted slots active now, not one check later.
+    if (adopted.length > 0) await this.slots.upkeep((work) => this.lock.run('dropping replication slots', work, { brief: true }));
   }
 
   /**
