@@ -8,7 +8,7 @@ import { Tokens } from '../di/tokens.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { newlyReported, planSlotUpkeep, slotNameOf, slotSharedWith, trackDisabled } from './slot-rules.js';
 import type { SlotDrop, SlotOnServer, SlotServer } from './slot-rules.js';
-import { boundedSqlTarget } from '../config/sql-target.js';
+import { boundedSqlTarget, quickSqlTarget } from '../config/sql-target.js';
 
 /** Where the slot bookkeeping lives in the saved state's `extra`. */
 export const SLOTS_KEY = 'replication_slots';
@@ -91,8 +91,7 @@ export class ReplicationSlots {
 
   /** The periodic pass's reads and drops: quick, so a master that hangs right after its poll holds up the check for at most a few seconds. */
   private quickTarget(server: string): SqlTarget {
-    const ms = this.loaded.config.handyrep.connect_timeout * 1000;
-    return { server, connectTimeoutMs: ms, statementTimeoutMs: Math.max(ms, 2000) };
+    return quickSqlTarget(server, this.loaded.config.handyrep);
   }
 
   private record(): SlotRecord {

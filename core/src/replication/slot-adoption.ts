@@ -4,7 +4,7 @@ import type { Clock, Logger, ServerDefinition, SqlClient, SqlTarget } from '@han
 import { inject, injectable } from 'tsyringe';
 import { AlertService } from '../alerts/alert-service.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import { boundedSqlTarget } from '../config/sql-target.js';
+import { boundedSqlTarget, quickSqlTarget } from '../config/sql-target.js';
 import { Tokens } from '../di/tokens.js';
 import type { ServerRegistry } from '../registry/server-registry.js';
 import { alterSystemStatement } from './primary-conninfo.js';
@@ -56,8 +56,7 @@ export class SlotAdoption {
   ) {}
 
   private quickTarget(server: string): SqlTarget {
-    const ms = this.loaded.config.handyrep.connect_timeout * 1000;
-    return { server, connectTimeoutMs: ms, statementTimeoutMs: Math.max(ms, 2000) };
+    return quickSqlTarget(server, this.loaded.config.handyrep);
   }
 
   /**
