@@ -3,15 +3,13 @@
 // back healthy. The restarted HandyRep re-attaches the members: they stream
 // from the master again and a synchronous commit on it completes.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { HandyRep } from '@handyrep/core';
-import { assertNoSplitBrain, openScenario, report, standbyNames, waitFor } from './scenario-support.js';
+import { assertNoSplitBrain, openScenario, report, standbyNames, startMonitorProcess, waitFor } from './scenario-support.js';
 import type { Scenario } from './scenario-support.js';
 
-const monitorScript = fileURLToPath(new URL('./fixtures/monitor-process.js', import.meta.url));
 const promoteNever = fileURLToPath(new URL('./fixtures/promote-never.js', import.meta.url));
 
 interface SavedExtra {
@@ -50,27 +48,17 @@ describe('HandyRep killed right after a quorum fence detached the synchronous se
   it('the restarted HandyRep re-attaches the detached members to the healthy master; they stream and a synchronous commit completes', async () => {
     const { cluster } = scenario;
     const serverFile = `${cluster.baseDir}/servers.save`;
-    const child = spawn(process.execPath, [monitorScript, scenario.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let errors = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      errors += chunk.toString();
-    });
+    const monitor = await startMonitorProcess(scenario.configFile);
     let killedAt: SavedExtra['failover_journal'];
     try {
-      assert.ok(await waitFor(() => output.includes('ready'), 45_000), `monitor process started: ${output}\n${errors.slice(-2000)}`);
       assert.ok(await waitFor(async () => (await standbyNames(scenario, 'pg1')) === 'ANY 1 ("pg2", "pg3")', 30_000, 200), `the master's synchronous set: '${await standbyNames(scenario, 'pg1')}'`);
       await cluster.faults.partition('pg1');
-      assert.ok(await waitFor(() => (savedExtra(serverFile).failover_journal?.detached?.length ?? 0) > 0, 60_000, 2), `the quorum fence detached members: ${output}\n${errors.slice(-2000)}`);
-      child.kill('SIGKILL');
+      assert.ok(await waitFor(() => (savedExtra(serverFile).failover_journal?.detached?.length ?? 0) > 0, 60_000, 2), `the quorum fence detached members: ${monitor.output()}`);
+      await monitor.kill();
       killedAt = savedExtra(serverFile).failover_journal;
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await monitor.kill();
     }
-    await new Promise((resolve) => child.once('exit', resolve));
     report('detached members, killed at', { stage: killedAt?.stage ?? 'none', detached: killedAt?.detached?.join('+') ?? '' });
 
     await cluster.faults.heal('pg1');

@@ -2,15 +2,12 @@
 // again: no second promotion; the cluster ends with exactly one master and
 // the status says so.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { HandyRep } from '@handyrep/core';
-import { assertNoSplitBrain, openScenario, statusOf, waitFor } from './scenario-support.js';
+import { assertNoSplitBrain, openScenario, startMonitorProcess, statusOf, waitFor } from './scenario-support.js';
 import type { Scenario } from './scenario-support.js';
 
-const monitorScript = fileURLToPath(new URL('./fixtures/monitor-process.js', import.meta.url));
 
 function journalStage(serverFile: string): string | undefined {
   try {
@@ -38,26 +35,15 @@ describe('scenario 14: HandyRep killed during a failover', () => {
   it('does not promote twice after a restart and ends with exactly one master', async () => {
     const { cluster } = scenario;
     const serverFile = `${cluster.baseDir}/servers.save`;
-    const child = spawn(process.execPath, [monitorScript, scenario.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let errors = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      errors += chunk.toString();
-    });
+    const monitor = await startMonitorProcess(scenario.configFile);
     try {
-      // Starting a second Node process and its first check can take a while on a loaded 2-core machine.
-      assert.ok(await waitFor(() => output.includes('ready'), 45_000), `monitor process started: ${output}\n${errors.slice(-2000)}`);
       await cluster.faults.sshDown('pg1');
       await cluster.faults.kill('pg1');
       assert.ok(await waitFor(() => journalStage(serverFile) === 'promoting', 15_000, 2), 'the failover reached the promotion');
-      child.kill('SIGKILL');
+      await monitor.kill();
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await monitor.kill();
     }
-    await new Promise((resolve) => child.once('exit', resolve));
 
     scenario.hr = await HandyRep.open(scenario.configFile);
     const hr = scenario.hr;

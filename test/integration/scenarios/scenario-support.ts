@@ -2,8 +2,10 @@
 // HandyRep opened on it, a writer recording acknowledged commits and a
 // split-brain watcher, plus the assertions every scenario makes.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HandyRep } from '@handyrep/core';
 import { createCluster } from '../../harness/index.js';
 import type { Cluster, ClusterOptions, ConfOverrides, SplitBrainWatcher, Writer } from '../../harness/index.js';
@@ -184,4 +186,38 @@ export function report(label: string, figures: Record<string, number | string>):
 export async function standbyNames(scenario: Scenario, host: string): Promise<string> {
   const rows = await scenario.cluster.query(host, 'SHOW synchronous_standby_names', [], { timeoutMs: 2000 }).catch(() => []);
   return String(rows[0]?.['synchronous_standby_names'] ?? '');
+}
+
+const MONITOR_PROCESS = fileURLToPath(new URL('./fixtures/monitor-process.js', import.meta.url));
+
+/** HandyRep's monitor in a process of its own, to be killed mid-failover. */
+export interface MonitorProcess {
+  /** What it printed on stdout so far. */
+  output(): string;
+  /** SIGKILL (if it still runs), resolved once it has exited. */
+  kill(): Promise<void>;
+}
+
+/** Starts fixtures/monitor-process.js on `configFile` and waits until it says it is ready. */
+export async function startMonitorProcess(configFile: string): Promise<MonitorProcess> {
+  const child = spawn(process.execPath, [MONITOR_PROCESS, configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let errors = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    errors += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  // Starting a second Node process and its first check can take a while on a loaded 2-core machine.
+  if (!(await waitFor(() => output.includes('ready'), 45_000))) {
+    await kill();
+    assert.fail(`monitor process did not start: ${output}\n${errors.slice(-2000)}`);
+  }
+  return { output: () => output, kill };
 }
