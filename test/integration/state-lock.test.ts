@@ -5,37 +5,20 @@
 // nothing; servers.save agrees with the cluster afterwards. A daemon killed
 // with SIGKILL leaves the state file to the next process at once.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createCluster } from '../harness/index.js';
 import type { Cluster } from '../harness/index.js';
+import { HANDYREP_BIN, runHandyrep as handyrep } from './cli-process.js';
+import type { CliRun } from './cli-process.js';
 
 const ADMIN = 'Lock-Admin-Pass-1';
 const READ = 'Lock-Read-Pass-2';
-const bin = fileURLToPath(new URL('../../../core/bin/handyrep.js', import.meta.url));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const show = (run: Run): string => `exit ${String(run.code)}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
-
-/** The CLI as a child process, with no HANDYREP_* from outside. */
-function handyrep(args: string[]): Promise<Run> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('HANDYREP_')));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', env: clean, timeout: 300_000 }, (err, stdout, stderr) => {
-      const code = err ? (err as { code?: unknown }).code : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
-  });
-}
+const show = (run: CliRun): string => `exit ${String(run.code)}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
 
 interface DaemonChild {
   child: ChildProcess;
@@ -47,7 +30,7 @@ interface DaemonChild {
 
 /** `handyrep --config <file> daemon --port 0`; resolves with its URL once it listens. */
 async function startDaemon(configFile: string, timeoutMs = 60_000): Promise<DaemonChild> {
-  const child = spawn(process.execPath, [bin, '--config', configFile, 'daemon', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [HANDYREP_BIN, '--config', configFile, 'daemon', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {

@@ -3,37 +3,18 @@
 // /restart_cluster over HTTP, with admin credentials (SUCCESS, the pending
 // setting applied) and with read-only credentials (403, nothing restarted).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startDaemon } from '@handyrep/core/daemon';
 import type { Daemon } from '@handyrep/core/daemon';
 import { createCluster } from '../../harness/index.js';
 import type { Cluster } from '../../harness/index.js';
+import { runHandyrep as handyrep } from '../cli-process.js';
 import { report, waitFor } from './scenario-support.js';
 
 const ADMIN = 'Rolling-Admin-Pass-1';
 const READ = 'Rolling-Read-Pass-2';
-const bin = fileURLToPath(new URL('../../../../core/bin/handyrep.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI as a child process (the daemon lives in this process and must keep answering), with no HANDYREP_* from outside. */
-function handyrep(args: string[]): Promise<Run> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('HANDYREP_')));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { encoding: 'utf8', env: clean, timeout: 300_000 }, (err, stdout, stderr) => {
-      const code = err ? (err as { code?: unknown }).code : 0;
-      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
-    });
-  });
-}
 
 function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
