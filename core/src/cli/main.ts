@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ErrorCodes, errorMessage, hasErrorCode } from '@handyrep/plugin-sdk';
 import { loadConfig } from '../config/load-config.js';
@@ -66,18 +65,6 @@ function transportMessage(err: TransportError, settings: RemoteSettings, timeout
     default:
       return `request to ${where} failed: ${err.message}`;
   }
-}
-
-/**
- * Keeps the daemon's young generation at V8's initial size (1 MB semi-spaces)
- * instead of letting it grow to 16 MB: what the daemon allocates (polls,
- * status requests) dies young, and the grown semi-spaces were ≈ 35 MB of its
- * idle RSS (docs/performance.md). Left alone when the operator sizes the
- * young generation in NODE_OPTIONS or on node's command line.
- */
-function holdYoungGeneration(): void {
-  const given = [...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].join(' ');
-  if (!/semi[-_]space/.test(given)) setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 /** Runs the `handyrep` command line; resolves to the exit code. */
@@ -169,7 +156,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('run the periodic failover_check, the web API and the dashboard until SIGTERM (SIGHUP reloads the configuration)')
     .option('--port <port>', 'listen on this port instead of [handyrep] web_port')
     .action(async (options: { port?: string }) => {
-      holdYoungGeneration();
       const { startDaemon } = await import('../daemon/daemon.js');
       const daemon = await startDaemon(globals().config, {
         handleSignals: true,

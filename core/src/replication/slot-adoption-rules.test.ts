@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { adoptionCandidates, streamsWithoutSlot } from './slot-adoption-rules.js';
+import { adoptionCandidates, adoptionNeed } from './slot-adoption-rules.js';
 import type { AdoptionServer, WalReceiver } from './slot-adoption-rules.js';
 
 function server(name: string, overrides: Partial<AdoptionServer> = {}): AdoptionServer {
@@ -36,21 +36,26 @@ describe('which replicas are asked whether they stream without their slot', () =
   });
 });
 
-describe('whether a replica streams from the master without its slot', () => {
-  it('yes: streaming from the master through no slot (empty or null) or through another one', () => {
-    assert.equal(streamsWithoutSlot(receiver(), MASTER, 'pg2'), true);
-    assert.equal(streamsWithoutSlot(receiver({ slot_name: null }), MASTER, 'pg2'), true);
-    assert.equal(streamsWithoutSlot(receiver({ slot_name: 'other' }), MASTER, 'pg2'), true);
+describe('what a replica\'s WAL receiver says about adopting it', () => {
+  it('adopt: streaming from the master through no slot (empty or null)', () => {
+    assert.equal(adoptionNeed(receiver(), MASTER, 'pg2'), 'adopt');
+    assert.equal(adoptionNeed(receiver({ slot_name: null }), MASTER, 'pg2'), 'adopt');
   });
 
-  it('no: already through its slot', () => {
-    assert.equal(streamsWithoutSlot(receiver({ slot_name: 'pg2' }), MASTER, 'pg2'), false);
+  it('own_slot: already through its slot', () => {
+    assert.equal(adoptionNeed(receiver({ slot_name: 'pg2' }), MASTER, 'pg2'), 'own_slot');
   });
 
-  it('no: not streaming (starting up, waiting) or streaming from another server (cascading)', () => {
-    assert.equal(streamsWithoutSlot(receiver({ status: 'waiting' }), MASTER, 'pg2'), false);
-    assert.equal(streamsWithoutSlot(receiver({ status: 'starting' }), MASTER, 'pg2'), false);
-    assert.equal(streamsWithoutSlot(receiver({ sender_host: '127.0.0.2' }), MASTER, 'pg2'), false);
-    assert.equal(streamsWithoutSlot(receiver({ sender_port: 5433 }), MASTER, 'pg2'), false);
+  it('other_slot: through a slot someone else chose (an operator, another tool, a second definition of the same server) is left alone', () => {
+    assert.equal(adoptionNeed(receiver({ slot_name: 'standby1' }), MASTER, 'pg2'), 'other_slot');
+    // Two definitions of one PostgreSQL: whichever was adopted first keeps it; the other is not moved back and forth.
+    assert.equal(adoptionNeed(receiver({ slot_name: 'pg2' }), MASTER, 'pg2_alias'), 'other_slot');
+  });
+
+  it('not_from_master: not streaming (starting up, waiting) or streaming from another server (cascading)', () => {
+    assert.equal(adoptionNeed(receiver({ status: 'waiting' }), MASTER, 'pg2'), 'not_from_master');
+    assert.equal(adoptionNeed(receiver({ status: 'starting' }), MASTER, 'pg2'), 'not_from_master');
+    assert.equal(adoptionNeed(receiver({ sender_host: '127.0.0.2' }), MASTER, 'pg2'), 'not_from_master');
+    assert.equal(adoptionNeed(receiver({ sender_port: 5433, slot_name: '' }), MASTER, 'pg2'), 'not_from_master');
   });
 });

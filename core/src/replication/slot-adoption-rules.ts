@@ -32,14 +32,30 @@ export interface WalReceiver {
   slot_name: string | null;
 }
 
+/** What a replica's WAL receiver says about adopting it. */
+export type AdoptionNeed =
+  /** Streams from the master without any slot: give it its own. */
+  | 'adopt'
+  /** Streams through its own slot already. */
+  | 'own_slot'
+  /** Streams from the master through a slot that is not its own: left as it is. */
+  | 'other_slot'
+  /** Does not stream, or streams from another server (cascading): remaster's business, not housekeeping's. */
+  | 'not_from_master';
+
 /**
  * Whether a replica with this WAL receiver streams from the master (at
- * `host`:`port`) but not through `slot`: only then is it given its slot. A
- * replica that does not stream, or streams from another replica (cascading),
- * is left alone: its upstream is remaster's business, not housekeeping's.
+ * `host`:`port`) without any slot: only then is it given its slot. A replica
+ * that streams through another slot is left on it: someone chose that slot (an
+ * operator, another tool, or a second server definition naming the same
+ * PostgreSQL), and moving it would leave that slot inactive, holding WAL on
+ * the master, or, with two definitions of one server, move it back and forth
+ * on every check.
  */
-export function streamsWithoutSlot(receiver: WalReceiver, master: { hostname: string; port: number }, slot: string): boolean {
-  if (receiver.status !== 'streaming') return false;
-  if (receiver.sender_host !== master.hostname || receiver.sender_port !== master.port) return false;
-  return (receiver.slot_name ?? '') !== slot;
+export function adoptionNeed(receiver: WalReceiver, master: { hostname: string; port: number }, slot: string): AdoptionNeed {
+  if (receiver.status !== 'streaming') return 'not_from_master';
+  if (receiver.sender_host !== master.hostname || receiver.sender_port !== master.port) return 'not_from_master';
+  const current = receiver.slot_name ?? '';
+  if (current === slot) return 'own_slot';
+  return current === '' ? 'adopt' : 'other_slot';
 }

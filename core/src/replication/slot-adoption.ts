@@ -10,7 +10,7 @@ import type { ServerRegistry } from '../registry/server-registry.js';
 import { alterSystemStatement } from './primary-conninfo.js';
 import { ReplicationSlots } from './replication-slots.js';
 import type { SlotStatus } from './replication-slots.js';
-import { adoptionCandidates, streamsWithoutSlot } from './slot-adoption-rules.js';
+import { adoptionCandidates, adoptionNeed } from './slot-adoption-rules.js';
 import type { AdoptionServer, WalReceiver } from './slot-adoption-rules.js';
 import { slotNameOf } from './slot-rules.js';
 
@@ -44,6 +44,8 @@ type Outcome = { adopted: true } | { adopted: false; reason: string; restartNeed
 export class SlotAdoption {
   /** Replicas whose adoption failed (or needs a restart), already reported: one report per episode, retried on every check. */
   private reported = new Set<string>();
+  /** Replicas streaming through a slot that is not their own, already logged: once per episode. */
+  private onOtherSlot = new Set<string>();
 
   constructor(
     @inject(Tokens.registry) private readonly registry: ServerRegistry,
@@ -72,13 +74,21 @@ export class SlotAdoption {
     const active = onMaster.filter((slot) => slot.active && slot.server !== null).map((slot) => slot.slot_name);
     const candidates = adoptionCandidates(master.name, servers, active);
     // A replica no longer in need (adopted, disabled, removed) starts a new episode if it needs adopting again.
-    for (const name of [...this.reported]) if (!candidates.some((candidate) => candidate.name === name)) this.reported.delete(name);
+    for (const seen of [this.reported, this.onOtherSlot]) {
+      for (const name of [...seen]) if (!candidates.some((candidate) => candidate.name === name)) seen.delete(name);
+    }
     const adopted: string[] = [];
     for (const candidate of candidates) {
       const receiver = await this.receiverOf(candidate.name);
       // Not answering now: asked again at the next check, and an episode already reported stays reported.
       if (receiver === undefined) continue;
-      if (!streamsWithoutSlot(receiver, master, candidate.slot)) {
+      const need = adoptionNeed(receiver, master, candidate.slot);
+      if (need === 'other_slot') {
+        this.noteOtherSlot(candidate.name, candidate.slot, receiver.slot_name ?? '');
+        continue;
+      }
+      this.onOtherSlot.delete(candidate.name);
+      if (need !== 'adopt') {
         this.reported.delete(candidate.name);
         continue;
       }
@@ -104,6 +114,16 @@ export class SlotAdoption {
       }
     }
     return adopted;
+  }
+
+  /** Once per episode: a replica on a slot HandyRep did not give it is left there. */
+  private noteOtherSlot(replica: string, slot: string, current: string): void {
+    if (this.onOtherSlot.has(replica)) return;
+    this.onOtherSlot.add(replica);
+    this.logger.info(
+      `${replica} streams from the master through slot ${current}, not its own slot ${slot}: left as it is (remaster or clone it to move it to ${slot}; drop ${current} once nothing uses it)`,
+      { component: 'slots', server: replica, slot: current },
+    );
   }
 
   private async receiverOf(replica: string): Promise<ReceiverOnServer | undefined> {

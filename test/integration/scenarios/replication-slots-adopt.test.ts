@@ -5,7 +5,8 @@
 // created, the replica's primary_slot_name set and reloaded, and it streams
 // through the slot without a restart (same postmaster), logged once. A
 // replica set back by hand to stream without a slot, its slot dropped, is
-// adopted again by the monitor; with use_slots off nothing is touched.
+// adopted again by the monitor; one streaming through a slot someone else
+// set up is left on it; with use_slots off nothing is touched.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,6 +85,25 @@ describe('replicas streaming without their slot get it from the periodic check (
     assert.equal(adoptedLines(scenario, 'pg2'), 2, 'one line for this adoption, one for the first: not one per check');
     assert.equal(adoptedLines(scenario, 'pg3'), 1, 'pg3, which kept its slot, was left alone');
     report('slots: adopted again by the monitor', { ms: adoptedMs, checks_until_adopted: checksAtAdoption, checks_after: checks - checksAtAdoption });
+  });
+
+  it('a replica streaming through a slot someone else set up is left on it, logged once', async () => {
+    const { cluster, hr } = scenario;
+    await cluster.query('pg1', "SELECT pg_create_physical_replication_slot('handmade', true)", [], { timeoutMs: 5000 });
+    await cluster.query('pg3', "ALTER SYSTEM SET primary_slot_name = 'handmade'", [], { timeoutMs: 5000 });
+    await cluster.query('pg3', 'SELECT pg_reload_conf()', [], { timeoutMs: 5000 });
+    assert.ok(await waitFor(async () => (await receiverSlot(cluster, 'pg3')) === 'handmade', 15_000, 100), 'pg3 streams through the hand-made slot');
+    for (let check = 0; check < 4; check += 1) assert.equal((await hr.failoverCheck()).result, 'SUCCESS');
+    assert.equal(await receiverSlot(cluster, 'pg3'), 'handmade', 'pg3 was not moved off the slot someone chose');
+    assert.equal(adoptedLines(scenario, 'pg3'), 1, 'no adoption of pg3 after the first');
+    const notes = handyrepLog(scenario).match(/pg3 streams from the master through slot handmade, not its own slot pg3: left as it is/g)?.length ?? 0;
+    assert.equal(notes, 1, 'logged once over four checks');
+    // Back to its own slot for the next case, as remaster would.
+    await cluster.query('pg3', "ALTER SYSTEM SET primary_slot_name = 'pg3'", [], { timeoutMs: 5000 });
+    await cluster.query('pg3', 'SELECT pg_reload_conf()', [], { timeoutMs: 5000 });
+    assert.ok(await waitFor(async () => (await receiverSlot(cluster, 'pg3')) === 'pg3', 15_000, 100), 'pg3 streams through its own slot again');
+    assert.ok(await waitFor(async () => (await cluster.query('pg1', "SELECT 1 FROM pg_replication_slots WHERE slot_name = 'handmade' AND NOT active", [], { timeoutMs: 3000 })).length > 0, 15_000, 100), 'the hand-made slot is no longer used');
+    await cluster.query('pg1', "SELECT pg_drop_replication_slot('handmade')", [], { timeoutMs: 5000 });
   });
 
   it('with use_slots off a replica streaming without its slot is left alone', async () => {
