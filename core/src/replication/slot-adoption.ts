@@ -44,8 +44,11 @@ type Outcome = { adopted: true } | { adopted: false; reason: string; restartNeed
 export class SlotAdoption {
   /** Replicas whose adoption failed (or needs a restart), already reported: one report per episode, retried on every check. */
   private reported = new Set<string>();
-  /** Replicas streaming through a slot that is not their own, already logged: once per episode. */
-  private onOtherSlot = new Set<string>();
+  /**
+   * Replicas streaming through a slot that is not their own (logged once),
+   * with that slot: not asked again while it stays active on the master.
+   */
+  private onOtherSlot = new Map<string, string>();
 
   constructor(
     @inject(Tokens.registry) private readonly registry: ServerRegistry,
@@ -75,10 +78,14 @@ export class SlotAdoption {
     const candidates = adoptionCandidates(master.name, servers, active);
     // A replica no longer in need (adopted, disabled, removed) starts a new episode if it needs adopting again.
     for (const seen of [this.reported, this.onOtherSlot]) {
-      for (const name of [...seen]) if (!candidates.some((candidate) => candidate.name === name)) seen.delete(name);
+      for (const name of [...seen.keys()]) if (!candidates.some((candidate) => candidate.name === name)) seen.delete(name);
     }
+    const activeOnMaster = new Set(onMaster.filter((slot) => slot.active).map((slot) => slot.slot_name));
     const adopted: string[] = [];
     for (const candidate of candidates) {
+      // Still on the slot it was found on: asking again (a connection per check) would only say so again.
+      const other = this.onOtherSlot.get(candidate.name);
+      if (other !== undefined && activeOnMaster.has(other)) continue;
       const receiver = await this.receiverOf(candidate.name);
       // Not answering now: asked again at the next check, and an episode already reported stays reported.
       if (receiver === undefined) continue;
@@ -118,8 +125,9 @@ export class SlotAdoption {
 
   /** Once per episode: a replica on a slot HandyRep did not give it is left there. */
   private noteOtherSlot(replica: string, slot: string, current: string): void {
-    if (this.onOtherSlot.has(replica)) return;
-    this.onOtherSlot.add(replica);
+    const known = this.onOtherSlot.get(replica);
+    this.onOtherSlot.set(replica, current);
+    if (known !== undefined) return;
     this.logger.info(
       `${replica} streams from the master through slot ${current}, not its own slot ${slot}: left as it is (remaster or clone it to move it to ${slot}; drop ${current} once nothing uses it)`,
       { component: 'slots', server: replica, slot: current },
