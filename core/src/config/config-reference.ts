@@ -66,7 +66,9 @@ export function renderConfigReference(plugins: readonly PluginDeclaration[]): st
     'One section per server; NAME is letters, digits, `_` and `-`. Every key of `[server_defaults]` may be',
     'set here too and overrides the default for this server only. Merge order: `[server_defaults]` <',
     '`[servers.NAME]` < saved state (`server_file`) < changes made through the API. Once the server file',
-    'exists it is canonical, unless `override_server_file = true`.',
+    'exists it is canonical, unless `override_server_file = true`. One section per PostgreSQL server: two',
+    'master or replica sections with the same `hostname` and `port` are taken for two servers (their own',
+    'polls, failover candidacy and replication slots), so HandyRep warns about them at start.',
     '',
     table(
       Object.fromEntries(Object.entries(servers.properties ?? {}).filter(([key]) => key === 'hostname' || key === 'role')),

@@ -136,6 +136,12 @@ describe('ServerRegistry: "the saved state is canonical unless override_server_f
     assert.deepEqual(r.warnings, []);
   });
 
+  it('warns when two PostgreSQL definitions name the same host and port (the default port included)', () => {
+    const r = make({ configServers: { ...CONFIG, db1_again: { hostname: 'db1.example', role: 'replica' } } });
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0] ?? '', /^servers db1, db1_again all name the PostgreSQL at db1\.example:5432: /);
+  });
+
   it('unusable definitions refuse to start, coded by source', () => {
     assert.throws(
       () => make({ configServers: { a: { role: 'master' } } }),

@@ -11,6 +11,7 @@ import { isClusterStatusFields, unknownClusterStatus } from '../status/cluster-s
 import { isServerStatusFields, unknownServerStatus } from '../status/server-status.js';
 import { initialDefinitions } from './initial-definitions.js';
 import type { ExplicitServer, RegistryInput } from './initial-definitions.js';
+import { sharedAddressWarnings } from './shared-addresses.js';
 import type { SavedState } from './state-file.js';
 
 export type { RegistryInput } from './initial-definitions.js';
@@ -134,6 +135,7 @@ export class ServerRegistry {
         `server definitions in ${source} are unusable: ${problems.join('; ')}`,
       );
     }
+    warnings.push(...sharedAddressWarnings([...this.#servers.values()].map((server) => this.#effective(server))));
     this.warnings = Object.freeze(warnings);
     this.#cluster = structuredClone(input.saved?.cluster ?? unknownClusterStatus());
     this.#extra = structuredClone(input.saved?.extra ?? {});
